@@ -1,0 +1,13 @@
+# Environment for phonsid: the venv made by tools/install.sh and the library on PYTHONPATH.
+# Sourced by run.sh, tests/run.sh and the step scripts; creates the venv on first use.
+PHONSID_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export PHONSID_ROOT
+if [ ! -f "$PHONSID_ROOT/venv/.phonsid_installed" ]; then
+  bash "$PHONSID_ROOT/tools/install.sh" || { echo "path.sh: tools/install.sh failed" >&2; return 1 2>/dev/null || exit 1; }
+fi
+# shellcheck disable=SC1091
+. "$PHONSID_ROOT/venv/bin/activate"
+export PATH="$PHONSID_ROOT/utils:$PHONSID_ROOT/pyscripts:$PATH"
+export PYTHONPATH="$PHONSID_ROOT/pyscripts${PYTHONPATH:+:$PYTHONPATH}"
+export LC_ALL=C
+export PYTHONUNBUFFERED=1

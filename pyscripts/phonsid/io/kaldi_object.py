@@ -1,0 +1,438 @@
+"""Kaldi's serialisation of objects (binary and text): tokens, basic types, vectors, matrices, packed
+symmetric matrices, compressed matrices. Model readers/writers (PLDA, GMMs, i-vector extractors) are built on
+``KaldiReader``/``KaldiWriter`` next to the models themselves.
+
+Binary mode starts with ``\\0B``. Basic types are a size byte then the little-endian value (int32: ``\\x04``;
+float: ``\\x04``/``\\x08`` for float/double); tokens are words followed by a space; vectors/matrices are
+``FV``/``DV``/``FM``/``DM``/``FP``/``DP`` tokens, sizes and raw values, or ``CM``/``CM2``/``CM3`` for
+compressed matrices. Text mode writes the same fields as whitespace-separated words and ``[ ... ]`` blocks.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import BinaryIO
+
+import numpy as np
+from kaldiio.compression_header import GlobalHeader, PerColHeader
+
+from phonsid.io.xfilename import KaldiIOError, open_rxfilename, open_wxfilename
+
+_WS = b" \t\n\r"
+
+
+class KaldiFormatError(KaldiIOError):
+    """The bytes do not hold the Kaldi object that was expected."""
+
+
+class KaldiReader:
+    """Reads Kaldi objects from a binary file object, in binary or text mode.
+
+    ``detect_header=True`` (default) consumes the ``\\0B`` binary marker if present and sets ``binary``.
+    """
+
+    def __init__(self, f: BinaryIO, detect_header: bool = True, binary: bool | None = None, name: str = "") -> None:
+        self.f = f
+        self.name = name or getattr(f, "name", "<stream>")
+        self._pushback = b""
+        if binary is not None:
+            self.binary = binary
+        elif detect_header:
+            self.binary = self._peek(2) == b"\0B"
+            if self.binary:
+                self._read(2)
+        else:
+            self.binary = False
+
+    # --- low-level byte access with a small push-back buffer (works on pipes) ---
+    def _read(self, n: int) -> bytes:
+        if self._pushback:
+            head, self._pushback = self._pushback[:n], self._pushback[n:]
+            if len(head) == n:
+                return head
+            return head + self.f.read(n - len(head))
+        return self.f.read(n)
+
+    def _read_exact(self, n: int, what: str) -> bytes:
+        data = self._read(n)
+        if len(data) != n:
+            raise KaldiFormatError(f"{self.name}: unexpected end of file reading {what}")
+        return data
+
+    def _peek(self, n: int) -> bytes:
+        data = self._read(n)
+        self._pushback = data + self._pushback
+        return data
+
+    def _skip_ws(self) -> None:
+        while True:
+            c = self._read(1)
+            if not c:
+                return
+            if c not in _WS:
+                self._pushback = c + self._pushback
+                return
+
+    def _word(self) -> bytes:
+        self._skip_ws()
+        out = bytearray()
+        while True:
+            c = self._read(1)
+            if not c:
+                break
+            if c in _WS:
+                if c == b"\n":  # kept: line ends delimit text int vectors
+                    self._pushback = c + self._pushback
+                break
+            out += c
+        return bytes(out)
+
+    def at_eof(self) -> bool:
+        """True when only whitespace remains."""
+        self._skip_ws()
+        return self._peek(1) == b""
+
+    def read_key(self) -> str | None:
+        """The key of the next table entry (text up to a space), or None at the end of the stream."""
+        self._skip_ws()
+        out = bytearray()
+        while True:
+            c = self._read(1)
+            if not c:
+                if out:
+                    raise KaldiFormatError(f"{self.name}: end of file after key '{out.decode(errors='replace')}'")
+                return None
+            if c == b" ":
+                return out.decode()
+            if c in b"\t\n\r":
+                raise KaldiFormatError(f"{self.name}: key '{out.decode(errors='replace')}' is not followed by a value")
+            out += c
+
+    def read_rest_of_line(self) -> bytes:
+        """Text mode: everything up to the end of the current line (consumed, newline excluded)."""
+        out = bytearray()
+        while True:
+            c = self._read(1)
+            if not c or c == b"\n":
+                return bytes(out)
+            out += c
+
+    def read_bytes(self, n: int, what: str) -> bytes:
+        """Exactly ``n`` raw bytes (binary payloads of tables)."""
+        return self._read_exact(n, what)
+
+    def read_binary_header(self) -> None:
+        """Consumes a ``\\0B`` marker (for objects inside tables, where each object carries its own)."""
+        if self._peek(2) == b"\0B":
+            self._read(2)
+            self.binary = True
+        else:
+            self.binary = False
+
+    # --- tokens and basic types ---
+    def read_token(self) -> str:
+        """Reads a token such as ``<Plda>``."""
+        if self.binary:
+            out = bytearray()
+            while True:
+                c = self._read(1)
+                if not c or c == b" ":
+                    break
+                out += c
+            if not out:
+                raise KaldiFormatError(f"{self.name}: expected a token, found end of file")
+            return out.decode()
+        word = self._word()
+        if not word:
+            raise KaldiFormatError(f"{self.name}: expected a token, found end of file")
+        return word.decode()
+
+    def peek_token(self) -> str:
+        """The next token, without consuming it."""
+        if self.binary:
+            buf = bytearray()
+            while True:
+                c = self._read(1)
+                if not c:
+                    break
+                buf += c
+                if c == b" ":
+                    break
+            self._pushback = bytes(buf) + self._pushback
+            return buf.decode().strip()
+        self._skip_ws()
+        word = self._word()
+        self._pushback = word + b" " + self._pushback
+        return word.decode()
+
+    def expect_token(self, token: str) -> None:
+        got = self.read_token()
+        if got != token:
+            raise KaldiFormatError(f"{self.name}: expected token {token}, got {got}")
+
+    def read_int(self) -> int:
+        if self.binary:
+            size = self._read_exact(1, "an integer")[0]
+            if size == 4:
+                return struct.unpack("<i", self._read_exact(4, "int32"))[0]
+            if size == 8:
+                return struct.unpack("<q", self._read_exact(8, "int64"))[0]
+            if size == 2:
+                return struct.unpack("<h", self._read_exact(2, "int16"))[0]
+            if size == 1:
+                return struct.unpack("<b", self._read_exact(1, "int8"))[0]
+            raise KaldiFormatError(f"{self.name}: bad integer size byte {size}")
+        word = self._word()
+        try:
+            return int(word)
+        except ValueError:
+            raise KaldiFormatError(f"{self.name}: expected an integer, got '{word.decode(errors='replace')}'") from None
+
+    def read_float(self) -> float:
+        if self.binary:
+            size = self._read_exact(1, "a float")[0]
+            if size == 4:
+                return struct.unpack("<f", self._read_exact(4, "float"))[0]
+            if size == 8:
+                return struct.unpack("<d", self._read_exact(8, "double"))[0]
+            raise KaldiFormatError(f"{self.name}: bad float size byte {size}")
+        word = self._word()
+        try:
+            return float(word)
+        except ValueError:
+            raise KaldiFormatError(f"{self.name}: expected a number, got '{word.decode(errors='replace')}'") from None
+
+    def read_bool(self) -> bool:
+        if self.binary:
+            c = self._read_exact(1, "a bool")
+        else:
+            word = self._word()
+            c = word[:1]
+        if c == b"T":
+            return True
+        if c == b"F":
+            return False
+        raise KaldiFormatError(f"{self.name}: expected T or F, got {c!r}")
+
+    # --- vectors and matrices ---
+    def _text_block(self) -> list[list[float]]:
+        """Rows of a text ``[ ... ]`` block (one row per line)."""
+        self._skip_ws()
+        if self._read(1) != b"[":
+            raise KaldiFormatError(f"{self.name}: expected '[' starting a vector or matrix")
+        rows: list[list[float]] = []
+        line = bytearray()
+        while True:
+            c = self._read(1)
+            if not c:
+                raise KaldiFormatError(f"{self.name}: no ']' closing a vector or matrix")
+            if c == b"]":
+                break
+            if c == b"\n":
+                if line.strip():
+                    rows.append([float(x) for x in line.split()])
+                line = bytearray()
+            else:
+                line += c
+        if line.strip():
+            rows.append([float(x) for x in line.split()])
+        return rows
+
+    def read_vector(self) -> np.ndarray:
+        """A Kaldi Vector (float32 for FV, float64 for DV)."""
+        if not self.binary:
+            rows = self._text_block()
+            return np.array([x for r in rows for x in r], dtype=np.float32)
+        token = self.read_token()
+        if token not in ("FV", "DV"):
+            raise KaldiFormatError(f"{self.name}: expected a vector (FV/DV), got {token}")
+        dim = self.read_int()
+        dtype = np.dtype("<f4") if token == "FV" else np.dtype("<f8")
+        data = self._read_exact(dim * dtype.itemsize, "vector data")
+        return np.frombuffer(data, dtype=dtype).astype(dtype.newbyteorder("="))
+
+    def read_matrix(self) -> np.ndarray:
+        """A Kaldi Matrix (FM/DM) or CompressedMatrix (CM/CM2/CM3, decompressed to float32)."""
+        if not self.binary:
+            rows = self._text_block()
+            if not rows:
+                return np.zeros((0, 0), dtype=np.float32)
+            if len({len(r) for r in rows}) != 1:
+                raise KaldiFormatError(f"{self.name}: text matrix has rows of different lengths")
+            return np.array(rows, dtype=np.float32)
+        token = self.read_token()
+        if token in ("CM", "CM2", "CM3"):
+            return self._read_compressed(token)
+        if token not in ("FM", "DM"):
+            raise KaldiFormatError(f"{self.name}: expected a matrix (FM/DM/CM), got {token}")
+        rows = self.read_int()
+        cols = self.read_int()
+        dtype = np.dtype("<f4") if token == "FM" else np.dtype("<f8")
+        data = self._read_exact(rows * cols * dtype.itemsize, "matrix data")
+        return np.frombuffer(data, dtype=dtype).reshape(rows, cols).astype(dtype.newbyteorder("="))
+
+    def _read_compressed(self, kind: str) -> np.ndarray:
+        # kaldiio's header classes do the (de)quantisation; they read from a file-like object.
+        fd = _Reread(self)
+        header = GlobalHeader.read(fd, kind, "<")
+        if kind == "CM":
+            percol = PerColHeader.read(fd, header)
+            raw = self._read_exact(header.rows * header.cols, "compressed matrix data")
+            arr = np.frombuffer(raw, dtype=np.uint8).reshape(header.cols, header.rows)
+            return np.ascontiguousarray(percol.char_to_float(arr).T, dtype=np.float32)
+        width = 2 if kind == "CM2" else 1
+        raw = self._read_exact(header.rows * header.cols * width, "compressed matrix data")
+        arr = np.frombuffer(raw, dtype=np.dtype("<u2") if width == 2 else np.uint8).reshape(header.rows, header.cols)
+        return np.asarray(header.uint_to_float(arr), dtype=np.float32)
+
+    def read_sp_matrix(self) -> np.ndarray:
+        """A packed symmetric matrix (SpMatrix, FP/DP), returned full (float64)."""
+        if not self.binary:
+            rows = self._text_block()
+            dim = len(rows)
+            out = np.zeros((dim, dim))
+            for i, r in enumerate(rows):
+                if len(r) != i + 1:
+                    raise KaldiFormatError(f"{self.name}: packed symmetric matrix row {i} has {len(r)} values")
+                out[i, : i + 1] = r
+            return out + np.tril(out, -1).T
+        token = self.read_token()
+        if token not in ("FP", "DP"):
+            raise KaldiFormatError(f"{self.name}: expected a packed symmetric matrix (FP/DP), got {token}")
+        dim = self.read_int()
+        dtype = np.dtype("<f4") if token == "FP" else np.dtype("<f8")
+        n = dim * (dim + 1) // 2
+        packed = np.frombuffer(self._read_exact(n * dtype.itemsize, "packed matrix data"), dtype=dtype)
+        out = np.zeros((dim, dim))
+        out[np.tril_indices(dim)] = packed
+        return out + np.tril(out, -1).T
+
+
+class _Reread:
+    """A file-like view of a KaldiReader for kaldiio's header readers."""
+
+    def __init__(self, reader: KaldiReader) -> None:
+        self.reader = reader
+
+    def read(self, n: int) -> bytes:
+        return self.reader._read_exact(n, "compressed matrix header")
+
+
+class KaldiWriter:
+    """Writes Kaldi objects to a binary file object; ``binary=True`` writes the ``\\0B`` marker first."""
+
+    def __init__(self, f: BinaryIO, binary: bool = True, write_header: bool = True) -> None:
+        self.f = f
+        self.binary = binary
+        if binary and write_header:
+            f.write(b"\0B")
+
+    def write_token(self, token: str) -> None:
+        self.f.write(token.encode() + b" ")
+
+    def write_int(self, value: int) -> None:
+        if self.binary:
+            self.f.write(b"\x04" + struct.pack("<i", int(value)))
+        else:
+            self.f.write(f"{int(value)} ".encode())
+
+    def write_float(self, value: float, double: bool = False) -> None:
+        if self.binary:
+            self.f.write(b"\x08" + struct.pack("<d", value) if double else b"\x04" + struct.pack("<f", value))
+        else:
+            self.f.write(f"{_fmt(value, double)} ".encode())
+
+    def write_bool(self, value: bool) -> None:
+        self.f.write(b"T" if value else b"F")
+        if not self.binary:
+            self.f.write(b" ")
+
+    def write_newline(self) -> None:
+        """A line break in text mode (Kaldi puts them between model fields); nothing in binary mode."""
+        if not self.binary:
+            self.f.write(b"\n")
+
+    def write_vector(self, v: np.ndarray, double: bool = False) -> None:
+        v = np.asarray(v).reshape(-1)
+        if self.binary:
+            dtype = np.dtype("<f8") if double else np.dtype("<f4")
+            self.f.write(b"DV " if double else b"FV ")
+            self.write_int(v.size)
+            self.f.write(v.astype(dtype).tobytes())
+        else:
+            self.f.write(b" [ " + b"".join(f"{_fmt(x, double)} ".encode() for x in v) + b"]\n")
+
+    def write_matrix(self, m: np.ndarray, double: bool = False) -> None:
+        m = np.asarray(m)
+        if m.ndim != 2:
+            raise ValueError(f"write_matrix: expected a 2-D array, got shape {m.shape}")
+        if self.binary:
+            dtype = np.dtype("<f8") if double else np.dtype("<f4")
+            self.f.write(b"DM " if double else b"FM ")
+            self.write_int(m.shape[0])
+            self.write_int(m.shape[1])
+            self.f.write(np.ascontiguousarray(m, dtype=dtype).tobytes())
+        elif m.size == 0:
+            self.f.write(b" [ ]\n")
+        else:
+            rows = [b"  " + b" ".join(_fmt(x, double).encode() for x in r) + b" " for r in m]
+            self.f.write(b" [\n" + b"\n".join(rows) + b"]\n")
+
+    def write_compressed_matrix(self, m: np.ndarray, method: int = 1) -> None:
+        """A CompressedMatrix (Kaldi's compression methods; 1 = automatic, as copy-feats --compress=true)."""
+        if not self.binary:
+            self.write_matrix(np.asarray(m, dtype=np.float32))
+            return
+        m = np.ascontiguousarray(m, dtype=np.float32)
+        header = GlobalHeader.compute(m, method, "<")
+        header.write(self.f)
+        if header.type == "CM":
+            percol = PerColHeader.compute(m, header)
+            percol.write(self.f, header)
+            self.f.write(percol.float_to_char(m.T).tobytes())
+        else:
+            self.f.write(header.float_to_uint(m).tobytes())
+
+    def write_sp_matrix(self, m: np.ndarray, double: bool = False) -> None:
+        m = np.asarray(m)
+        dim = m.shape[0]
+        if self.binary:
+            dtype = np.dtype("<f8") if double else np.dtype("<f4")
+            self.f.write(b"DP " if double else b"FP ")
+            self.write_int(dim)
+            self.f.write(m[np.tril_indices(dim)].astype(dtype).tobytes())
+        elif dim == 0:
+            self.f.write(b" [ ]\n")
+        else:
+            rows = [b" ".join(_fmt(x, double).encode() for x in m[i, : i + 1]) for i in range(dim)]
+            self.f.write(b" [\n" + b"\n".join(rows) + b" ]\n")
+
+
+def _fmt(x: float, double: bool = False) -> str:
+    """Shortest text that reads back to the same float32 (or float64) value; integers without a point."""
+    value = float(x)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value) if double else str(np.float32(value))
+
+
+def read_kaldi_matrix(rxfilename: str) -> np.ndarray:
+    """A matrix file (binary or text), e.g. an LDA ``transform.mat``."""
+    with open_rxfilename(rxfilename) as f:
+        return KaldiReader(f, name=rxfilename).read_matrix()
+
+
+def write_kaldi_matrix(wxfilename: str, m: np.ndarray, binary: bool = True, double: bool = False) -> None:
+    with open_wxfilename(wxfilename) as f:
+        KaldiWriter(f, binary).write_matrix(m, double=double)
+
+
+def read_kaldi_vector(rxfilename: str) -> np.ndarray:
+    """A vector file (binary or text), e.g. ``mean.vec``."""
+    with open_rxfilename(rxfilename) as f:
+        return KaldiReader(f, name=rxfilename).read_vector()
+
+
+def write_kaldi_vector(wxfilename: str, v: np.ndarray, binary: bool = True, double: bool = False) -> None:
+    with open_wxfilename(wxfilename) as f:
+        KaldiWriter(f, binary).write_vector(v, double=double)
