@@ -18,7 +18,7 @@ fi
 pip="$venv/bin/python -m pip"
 index_opts=()
 [ -n "${PHONSID_TORCH_INDEX:-}" ] && index_opts=(--extra-index-url "$PHONSID_TORCH_INDEX")
-$pip install --quiet "${index_opts[@]}" "$torch_req"
-$pip install --quiet -e "$root[dev]"
+$pip install --quiet "${index_opts[@]}" "$torch_req" 2> >(grep -v "is ignored: it is neither" >&2)
+$pip install --quiet -e "$root[dev]" 2> >(grep -v "is ignored: it is neither" >&2)
 "$venv/bin/python" -c "import torch, numpy, scipy, kaldiio, kaldi_native_fbank, soundfile, phonsid; print('phonsid installed; torch', torch.__version__)"
 touch "$venv/.phonsid_installed"
