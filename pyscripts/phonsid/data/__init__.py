@@ -1,4 +1,10 @@
-"""Kaldi data directories: the small text tables (wav.scp, utt2spk, spk2utt, ...) and the tools over them."""
+"""Kaldi data directories: the small text tables (wav.scp, utt2spk, spk2utt, ...) and the tools over them.
+
+Tools (each also a ``utils/`` script with Kaldi's name): :func:`validate_data_dir`, :func:`fix_data_dir`,
+:func:`split_data`, :func:`subset_data_dir`, :func:`combine_data`, :func:`copy_data_dir`,
+:func:`get_utt2dur`, :func:`get_utt2num_frames`; stream tools (filter_scp, utt2spk_to_spk2utt,
+spk2utt_to_utt2spk) in :mod:`phonsid.data.scp`.
+"""
 
 from phonsid.data.kaldi_map import (
     DataDirError,
@@ -10,14 +16,38 @@ from phonsid.data.kaldi_map import (
     write_map,
     write_list_map,
 )
+from phonsid.data.datadir import DataDir, Line, read_lines
+from phonsid.data.validate import validate_data_dir
+from phonsid.data.fix import FixReport, fix_data_dir
+from phonsid.data.split import split_data, split_dir_name, split_is_current
+from phonsid.data.subset import subset_data_dir
+from phonsid.data.combine import combine_data
+from phonsid.data.copy import copy_data_dir
+from phonsid.data.durations import compute_utt2dur, feature_lengths, get_utt2dur, get_utt2num_frames
 
 __all__ = [
+    "DataDir",
     "DataDirError",
+    "FixReport",
+    "Line",
     "c_sorted",
+    "combine_data",
+    "compute_utt2dur",
+    "copy_data_dir",
+    "feature_lengths",
+    "fix_data_dir",
+    "get_utt2dur",
+    "get_utt2num_frames",
+    "read_lines",
     "read_map",
     "read_list_map",
+    "split_data",
+    "split_dir_name",
+    "split_is_current",
     "spk2utt_to_utt2spk",
+    "subset_data_dir",
     "utt2spk_to_spk2utt",
+    "validate_data_dir",
     "write_map",
     "write_list_map",
 ]

@@ -1,28 +1,25 @@
-"""Kaldi table and object I/O on kaldiio: specifiers, arks/scps, pipes, wav.scp, model files."""
+"""Kaldi table and object I/O on kaldiio: specifiers, arks/scps, pipes, wav.scp, model files.
 
-from phonsid.io.kaldi_object import (
-    KaldiFormatError,
-    KaldiReader,
-    KaldiWriter,
-    read_kaldi_matrix,
-    read_kaldi_vector,
-    write_kaldi_matrix,
-    write_kaldi_vector,
-)
-from phonsid.io.table import (
-    RandomReader,
-    SequentialReader,
-    SpecifierError,
-    TableWriter,
-    parse_rspecifier,
-    parse_wspecifier,
-    read_table,
-)
-from phonsid.io.xfilename import KaldiIOError, open_rxfilename, open_wxfilename
+Names are imported lazily, so tools that only need ``phonsid.io.atomic`` (data-dir scripts) start without numpy.
+"""
 
-__all__ = [
-    "KaldiFormatError", "KaldiIOError", "KaldiReader", "KaldiWriter", "RandomReader", "SequentialReader",
-    "SpecifierError", "TableWriter", "open_rxfilename", "open_wxfilename", "parse_rspecifier",
-    "parse_wspecifier", "read_kaldi_matrix", "read_kaldi_vector", "read_table", "write_kaldi_matrix",
-    "write_kaldi_vector",
-]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "KaldiFormatError": "kaldi_object", "KaldiReader": "kaldi_object", "KaldiWriter": "kaldi_object",
+    "read_kaldi_matrix": "kaldi_object", "read_kaldi_vector": "kaldi_object",
+    "write_kaldi_matrix": "kaldi_object", "write_kaldi_vector": "kaldi_object",
+    "RandomReader": "table", "SequentialReader": "table", "SpecifierError": "table", "TableWriter": "table",
+    "parse_rspecifier": "table", "parse_wspecifier": "table", "read_table": "table",
+    "KaldiIOError": "xfilename", "open_rxfilename": "xfilename", "open_wxfilename": "xfilename",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"phonsid.io.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'phonsid.io' has no attribute '{name}'")

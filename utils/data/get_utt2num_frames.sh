@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Writes <data>/utt2num_frames from feats.scp (or from utt2dur when there are no features).
+# Kaldi-compatible wrapper: same name, options and file formats as Kaldi's; the logic is in
+# pyscripts/get_utt2num_frames.py (library: phonsid.data). Run with --help for the usage.
+# Works with or without path.sh sourced: prefers $PHONSID_ROOT/venv/bin/python, then this checkout's venv.
+root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
+py=python3
+for cand in "${PHONSID_ROOT:+$PHONSID_ROOT/venv/bin/python}" "$root/venv/bin/python"; do
+  if [ -n "$cand" ] && [ -x "$cand" ]; then py=$cand; break; fi
+done
+export PYTHONPATH="$root/pyscripts${PYTHONPATH:+:$PYTHONPATH}"
+export LC_ALL=C
+exec "$py" "$root/pyscripts/get_utt2num_frames.py" "$@"
