@@ -71,6 +71,18 @@ def test_own_pipes_are_read_in_process_with_the_same_samples(wavs, script_env, t
     np.testing.assert_array_equal(a.data, b.data)
 
 
+def test_registered_pipe_reader_reads_wav_scp_entries_without_a_subprocess(wavs, monkeypatch):
+    from phonsid.io import wav
+
+    spec = command.wav_reverberate_command([f"--impulse-response={wavs['rir']}"], str(wavs["in"])) + " |"
+    monkeypatch.setattr(wav, "_PIPE_READERS", [])
+    outside = wav.read_wav_spec(spec)
+    wav.register_pipe_reader(command.read_own_pipe)
+    monkeypatch.setattr(wav.subprocess, "run", lambda *a, **k: pytest.fail("the pipe was run as a subprocess"))
+    np.testing.assert_array_equal(wav.read_wav_spec(spec).data, outside.data)
+    assert command.read_own_pipe(f"cat {wavs['in']} |") is None  # not ours: left to the shell
+
+
 def test_nested_additive_pipe_matches_materialised_noise(wavs, script_env, tmp_path):
     inner = command.wav_reverberate_command(["--duration=2.0"], f'"{wavs["noise"]}"')
     assert _run(["--duration=2.0", str(wavs["noise"]), str(tmp_path / "looped.wav")], script_env).returncode == 0

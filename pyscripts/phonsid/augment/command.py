@@ -127,24 +127,33 @@ def _parse_quietly(parser: KaldiOptionParser, argv: list[str]):
         return None
 
 
+def read_own_pipe(spec: str, depth: int = 0) -> WaveData | None:
+    """Runs ``spec`` in this process when it is one of our own reverberate/resample pipes (the samples are those
+    the pipe would write); None for any other spec. Registered with ``phonsid.io.wav.register_pipe_reader`` by
+    tools that read augmented wav.scp files, it saves a Python start-up per augmented utterance."""
+    argv = _simple_command(spec) if depth < 8 else None
+    if not argv or len(argv) < 3 or not _is_python(argv[0]):
+        return None
+    if _same_file(argv[1], SCRIPT):
+        args = _parse_quietly(build_parser(), argv[2:])
+        if args is not None and args.wav_out == "-" and args.wav_in.strip() != "-":
+            return run(args, depth + 1)[0]
+    elif argv[1] == "-m" and argv[2] == RESAMPLE_MODULE:
+        from phonsid.augment import resample
+
+        args = _parse_quietly(resample.build_parser(), argv[3:])
+        if args is not None and args.wav_out == "-" and args.wav_in.strip() != "-":
+            return resample.run(args, lambda s: read_signal(s, depth + 1))
+    return None
+
+
 def read_signal(spec: str, depth: int = 0) -> WaveData:
     """Reads a wav rxfilename: ``-`` (stdin), a path, a pipe; our own reverberate/resample pipes in-process."""
     spec = spec.strip()
     if spec == "-":
         return decode_audio(sys.stdin.buffer.read(), "standard input")
-    argv = _simple_command(spec) if depth < 8 else None
-    if argv and len(argv) >= 3 and _is_python(argv[0]):
-        if _same_file(argv[1], SCRIPT):
-            args = _parse_quietly(build_parser(), argv[2:])
-            if args is not None and args.wav_out == "-" and args.wav_in.strip() != "-":
-                return run(args, depth + 1)[0]
-        elif argv[1] == "-m" and argv[2] == RESAMPLE_MODULE:
-            from phonsid.augment import resample
-
-            args = _parse_quietly(resample.build_parser(), argv[3:])
-            if args is not None and args.wav_out == "-" and args.wav_in.strip() != "-":
-                return resample.run(args, lambda s: read_signal(s, depth + 1))
-    return read_wav_spec(spec)
+    wave = read_own_pipe(spec, depth)
+    return wave if wave is not None else read_wav_spec(spec)
 
 
 # ----------------------------------------------------------------------------------------------- running

@@ -12,7 +12,7 @@ import io
 import os
 import struct
 import subprocess
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 import soundfile
@@ -90,10 +90,26 @@ def decode_audio(raw: bytes, name: str) -> WaveData:
     return WaveData(float(rate), np.ascontiguousarray(x.T) * np.float32(32768.0))
 
 
+PipeReader = Callable[[str], "WaveData | None"]
+_PIPE_READERS: list[PipeReader] = []
+
+
+def register_pipe_reader(reader: PipeReader) -> None:
+    """Lets a higher layer read some ``cmd |`` values in-process: ``reader(spec)`` returns the samples the command
+    would write, or None to have the command run. (``phonsid.augment`` registers its own reverberation pipes, so
+    feature extraction on augmented data does not start a Python per utterance.)"""
+    if reader not in _PIPE_READERS:
+        _PIPE_READERS.append(reader)
+
+
 def read_wav_spec(spec: str) -> WaveData:
     """Reads one wav.scp value: a path (any format libsndfile reads) or a shell pipe ending in ``|``."""
     spec = spec.strip()
     if spec.endswith("|"):
+        for reader in _PIPE_READERS:
+            wave = reader(spec)
+            if wave is not None:
+                return wave
         command = spec[:-1]
         proc = subprocess.run(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if proc.returncode != 0:
