@@ -82,11 +82,9 @@ def parse_args(argv: list[str]) -> Options:
     rest = argv[i:]
     var, first, last = None, 1, 1
     if rest:
-        m = _RANGE.match(rest[0]) or _SINGLE.match(rest[0])
-        if m:
-            var = m.group(1)
-            first = int(m.group(2))
-            last = int(m.group(3)) if m.re is _RANGE else first
+        job_range = parse_job_range(rest[0])
+        if job_range:
+            var, first, last = job_range
             rest = rest[1:]
             if last < first:
                 raise SystemExit(f"run.pl: empty job range {first}:{last}")
@@ -95,13 +93,24 @@ def parse_args(argv: list[str]) -> Options:
     return Options(max(1, max_jobs), threads, var, first, last, rest[0], join_command(rest[1:]))
 
 
-def _substitute(text: str, var: str | None, job: int) -> str:
+def parse_job_range(arg: str) -> tuple[str, int, int] | None:
+    """``JOB=1:10`` → ("JOB", 1, 10); ``JOB=3`` → ("JOB", 3, 3); anything else → None."""
+    m = _RANGE.match(arg) or _SINGLE.match(arg)
+    if not m:
+        return None
+    first = int(m.group(2))
+    return m.group(1), first, int(m.group(3)) if m.re is _RANGE else first
+
+
+def substitute_job(text: str, var: str | None, job: int) -> str:
+    """Replaces the job variable (as a word) by the job id."""
     return re.sub(rf"\b{re.escape(var)}\b", str(job), text) if var else text
 
 
-def _start(opts: Options, job: int) -> tuple[subprocess.Popen, str, float]:
-    log = _substitute(opts.logfile, opts.var, job)
-    command = _substitute(opts.command, opts.var, job)
+def start_job(opts: Options, job: int) -> tuple[subprocess.Popen, str, float]:
+    """Starts one job through bash, its output appended to its log after Kaldi's header."""
+    log = substitute_job(opts.logfile, opts.var, job)
+    command = substitute_job(opts.command, opts.var, job)
     os.makedirs(os.path.dirname(log) or ".", exist_ok=True)
     with open(log, "w") as f:
         f.write(f"# {command} \n# Started at {time.strftime('%a %b %d %H:%M:%S %Z %Y')}\n#\n")
@@ -112,7 +121,8 @@ def _start(opts: Options, job: int) -> tuple[subprocess.Popen, str, float]:
     return proc, log, time.time()
 
 
-def _finish(log: str, code: int, started: float, threads: int) -> None:
+def finish_job(log: str, code: int, started: float, threads: int) -> None:
+    """Appends Kaldi's footer (accounting time, exit code) to a job's log."""
     elapsed = int(round(time.time() - started))
     with open(log, "a") as f:
         f.write(f"# Accounting: time={elapsed} threads={threads}\n")
@@ -140,14 +150,14 @@ def run(argv: list[str]) -> int:
     while pending or running:
         while pending and len(running) < opts.max_jobs_run:
             job = pending.pop(0)
-            running[job] = _start(opts, job)
+            running[job] = start_job(opts, job)
         pid, status = os.wait()
         for job, (proc, log, started) in list(running.items()):
             if proc.pid == pid:
                 code = os.waitstatus_to_exitcode(status)
                 proc.returncode = code
                 code = code if code >= 0 else 128 - code
-                _finish(log, code, started, opts.num_threads)
+                finish_job(log, code, started, opts.num_threads)
                 if code != 0:
                     failed.append((job, log, code))
                 del running[job]
