@@ -238,11 +238,11 @@ class KaldiReader:
             rows.append([float(x) for x in line.split()])
         return rows
 
-    def read_vector(self) -> np.ndarray:
-        """A Kaldi Vector (float32 for FV, float64 for DV)."""
+    def read_vector(self, double: bool = False) -> np.ndarray:
+        """A Kaldi Vector (float32 for FV, float64 for DV); text is parsed as float32, or float64 if ``double``."""
         if not self.binary:
             rows = self._text_block()
-            return np.array([x for r in rows for x in r], dtype=np.float32)
+            return np.array([x for r in rows for x in r], dtype=np.float64 if double else np.float32)
         token = self.read_token()
         if token not in ("FV", "DV"):
             raise KaldiFormatError(f"{self.name}: expected a vector (FV/DV), got {token}")
@@ -251,15 +251,17 @@ class KaldiReader:
         data = self._read_exact(dim * dtype.itemsize, "vector data")
         return np.frombuffer(data, dtype=dtype).astype(dtype.newbyteorder("="))
 
-    def read_matrix(self) -> np.ndarray:
-        """A Kaldi Matrix (FM/DM) or CompressedMatrix (CM/CM2/CM3, decompressed to float32)."""
+    def read_matrix(self, double: bool = False) -> np.ndarray:
+        """A Kaldi Matrix (FM/DM) or CompressedMatrix (CM/CM2/CM3, decompressed to float32); text is parsed as
+        float32, or float64 if ``double`` (as Kaldi parses text into a double matrix)."""
+        dtype = np.float64 if double else np.float32
         if not self.binary:
             rows = self._text_block()
             if not rows:
-                return np.zeros((0, 0), dtype=np.float32)
+                return np.zeros((0, 0), dtype=dtype)
             if len({len(r) for r in rows}) != 1:
                 raise KaldiFormatError(f"{self.name}: text matrix has rows of different lengths")
-            return np.array(rows, dtype=np.float32)
+            return np.array(rows, dtype=dtype)
         token = self.read_token()
         if token in ("CM", "CM2", "CM3"):
             return self._read_compressed(token)
