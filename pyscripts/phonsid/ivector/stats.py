@@ -1,0 +1,278 @@
+"""Training statistics of the i-vector extractor (Kaldi's IvectorExtractorStats): accumulation over batches of
+utterances (the E-step), sum, and Kaldi's binary/text format.
+
+Per Gaussian i, over utterances u with i-vector posterior N(m_u, V_u):
+  gamma_i = Σ_u γ_ui,   Y_i = Σ_u X_ui m_uᵀ (D, S),   R_i = Σ_u γ_ui (V_u + m_u m_uᵀ) (S, S),
+  S_i = Σ_t γ_ti x_t x_tᵀ (if variances are updated);
+for the prior: the number of i-vectors, Σ m_u and Σ (V_u + m_u m_uᵀ); with i-vector-dependent weights the
+sampled-point statistics G (G, S) and Q (G, S, S) of the weight projections; and the total auxiliary function.
+R and Q are written in float32, as Kaldi does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import torch
+
+from phonsid.gmm import kaldi_io as kio
+from phonsid.io import KaldiFormatError, KaldiReader, KaldiWriter
+from phonsid.ivector.estimation import BatchStats, auxf, ivector_posterior, second_order_auxf
+from phonsid.ivector.extractor import IvectorExtractor, pack, unpack
+
+
+@dataclasses.dataclass
+class IvectorExtractorStats:
+    """Accumulated statistics (numpy float64). Empty arrays (size 0) mean "not accumulated" (S, Q, G)."""
+
+    tot_auxf: float
+    gamma: np.ndarray           # (G,)
+    Y: np.ndarray               # (G, D, S)
+    R: np.ndarray               # (G, S, S)
+    Q: np.ndarray               # (G, S, S) or empty
+    G: np.ndarray               # (G, S) or empty
+    S: np.ndarray               # (G, D, D) or empty
+    num_ivectors: float
+    ivector_sum: np.ndarray     # (S,)
+    ivector_scatter: np.ndarray  # (S, S)
+
+    @classmethod
+    def zeros(cls, ext: IvectorExtractor, update_variances: bool = True) -> "IvectorExtractorStats":
+        g, d, s = ext.num_gauss, ext.feat_dim, ext.ivector_dim
+        weights = ext.ivector_dependent_weights
+        return cls(0.0, np.zeros(g), np.zeros((g, d, s)), np.zeros((g, s, s)),
+                   np.zeros((g, s, s)) if weights else np.zeros((0, 0, 0)),
+                   np.zeros((g, s)) if weights else np.zeros((0, 0)),
+                   np.zeros((g, d, d)) if update_variances else np.zeros((0, 0, 0)),
+                   0.0, np.zeros(s), np.zeros((s, s)))
+
+    @property
+    def num_gauss(self) -> int:
+        return int(self.gamma.shape[0])
+
+    def add(self, other: "IvectorExtractorStats") -> None:
+        """Kaldi's IvectorExtractorStats::Add."""
+        for name in ("gamma", "Y", "R", "Q", "G", "S", "ivector_sum", "ivector_scatter"):
+            a, b = getattr(self, name), getattr(other, name)
+            if a.shape != b.shape:
+                raise ValueError(f"cannot add i-vector statistics: {name} of shape {b.shape} vs {a.shape}")
+        self.tot_auxf += other.tot_auxf
+        self.gamma += other.gamma
+        self.Y += other.Y
+        self.R += other.R
+        self.Q += other.Q
+        self.G += other.G
+        self.S += other.S
+        self.num_ivectors += other.num_ivectors
+        self.ivector_sum += other.ivector_sum
+        self.ivector_scatter += other.ivector_scatter
+
+    def check_model(self, ext: IvectorExtractor) -> None:
+        g, d, s = ext.num_gauss, ext.feat_dim, ext.ivector_dim
+        if self.Y.shape != (g, d, s) or self.R.shape != (g, s, s):
+            raise ValueError(f"statistics (Y {self.Y.shape}, R {self.R.shape}) do not match the extractor "
+                             f"({g} Gaussians, feature dim {d}, i-vector dim {s})")
+        if ext.ivector_dependent_weights and self.Q.shape != (g, s, s):
+            raise ValueError("the extractor regresses its weights on the i-vector but the statistics have no "
+                             "weight statistics (Q, G)")
+        if self.S.size and self.S.shape != (g, d, d):
+            raise ValueError(f"variance statistics of shape {self.S.shape}, expected {(g, d, d)}")
+
+
+class StatsAccumulator:
+    """E-step of extractor training over batches of utterances (ivector-extractor-acc-stats)."""
+
+    def __init__(self, ext: IvectorExtractor, update_variances: bool = True, compute_auxf: bool = True,
+                 num_samples_for_weights: int = 10, device: torch.device | str = "cpu",
+                 rng: np.random.Generator | None = None) -> None:
+        if num_samples_for_weights <= 1:
+            raise ValueError(f"--num-samples-for-weights must be > 1, got {num_samples_for_weights}")
+        self.ext = ext
+        self.device = torch.device(device)
+        self.update_variances = update_variances
+        self.compute_auxf = compute_auxf
+        self.num_samples = num_samples_for_weights
+        self.rng = rng or np.random.default_rng(0)
+        g, d, s = ext.num_gauss, ext.feat_dim, ext.ivector_dim
+        dev, f64 = self.device, torch.float64
+        self.tot_auxf = 0.0
+        self.gamma = torch.zeros(g, dtype=f64, device=dev)
+        self.Y = torch.zeros(g * d, s, dtype=f64, device=dev)
+        self.R = torch.zeros(g, s * (s + 1) // 2, dtype=f64, device=dev)
+        self.S = torch.zeros(g, d, d, dtype=f64, device=dev) if update_variances else None
+        self.num_ivectors = 0.0
+        self.ivector_sum = torch.zeros(s, dtype=f64, device=dev)
+        self.ivector_scatter = torch.zeros(s, s, dtype=f64, device=dev)
+        weights = ext.ivector_dependent_weights
+        self.Q = torch.zeros(g, s * (s + 1) // 2, dtype=f64, device=dev) if weights else None
+        self.Gw = torch.zeros(g, s, dtype=f64, device=dev) if weights else None
+
+    def add(self, stats: BatchStats) -> None:
+        """Adds a batch (its ``S`` must be present when variances are updated)."""
+        ext = self.ext
+        if self.update_variances and stats.S is None:
+            raise ValueError("variance update needs second-order statistics (batch_stats(..., second_order=True))")
+        b, g, d = stats.X.shape
+        post = ivector_posterior(ext, stats, need_var=True)
+        mean, var = post.mean, post.var
+        if self.compute_auxf:
+            self.tot_auxf += float(auxf(ext, stats, mean, var, second_order_in_total=self.update_variances,
+                                        post=post).sum())
+            if self.update_variances:
+                self.tot_auxf += second_order_auxf(ext, stats.S)
+        scatter = var + mean.unsqueeze(2) * mean.unsqueeze(1)
+        self.gamma += stats.gamma.sum(0)
+        self.Y += stats.X.reshape(b, g * d).T @ mean
+        # R is a float32 matrix in Kaldi's statistics file; its per-batch GEMM in float32 costs a quarter
+        # (the running sum stays float64).
+        self.R += (stats.gamma.T.to(torch.float32) @ pack(scatter).to(torch.float32)).to(torch.float64)
+        self.num_ivectors += b
+        self.ivector_sum += mean.sum(0)
+        self.ivector_scatter += scatter.sum(0)
+        if self.S is not None:
+            self.S += stats.S
+        if self.Q is not None:
+            self._add_weight_stats(stats, mean, var)
+
+    def _add_weight_stats(self, stats: BatchStats, mean: torch.Tensor, var: torch.Tensor) -> None:
+        """Kaldi's CommitStatsForW: samples of the i-vector (zero-mean, variance-corrected) around the mean."""
+        n, s = self.num_samples, self.ext.ivector_dim
+        d = self.ext.derived(self.device)
+        chol = torch.linalg.cholesky(var)
+        for u in range(mean.shape[0]):
+            rand = torch.as_tensor(self.rng.standard_normal((n, s)), device=self.device)
+            ivecs = rand @ chol[u].T
+            ivecs = (ivecs - ivecs.mean(0)) * math.sqrt(n / (n - 1.0)) + mean[u]
+            logw = ivecs @ d.w.T                                     # (n, G)
+            w = torch.softmax(logw, dim=1)
+            gam = stats.gamma[u]
+            tot = gam.sum()
+            max_term = torch.maximum(gam.unsqueeze(0), tot * w)
+            lin = gam.unsqueeze(0) - tot * w + max_term * logw      # (n, G)
+            self.Gw += (lin.T @ ivecs) / n
+            outer = pack(ivecs.unsqueeze(2) * ivecs.unsqueeze(1))   # (n, S(S+1)/2)
+            self.Q += (max_term.T @ outer) / n
+
+    def finish(self) -> IvectorExtractorStats:
+        g, d, s = self.ext.num_gauss, self.ext.feat_dim, self.ext.ivector_dim
+        cpu = lambda t: t.detach().cpu().numpy()  # noqa: E731
+        return IvectorExtractorStats(
+            self.tot_auxf, cpu(self.gamma), cpu(self.Y).reshape(g, d, s), cpu(unpack(self.R, s)),
+            cpu(unpack(self.Q, s)) if self.Q is not None else np.zeros((0, 0, 0)),
+            cpu(self.Gw) if self.Gw is not None else np.zeros((0, 0)),
+            cpu(self.S) if self.S is not None else np.zeros((0, 0, 0)),
+            self.num_ivectors, cpu(self.ivector_sum), cpu(self.ivector_scatter))
+
+
+# --- Kaldi format ---
+
+def _packed_rows(m: np.ndarray) -> np.ndarray:
+    """(G, S, S) → (G, S(S+1)/2) rows of packed lower triangles (Kaldi's R_/Q_ layout)."""
+    if m.size == 0:
+        return np.zeros((0, 0))
+    s = m.shape[1]
+    r, c = np.tril_indices(s)
+    return m[:, r, c]
+
+
+def _unpacked_rows(rows: np.ndarray, name: str) -> np.ndarray:
+    if rows.size == 0:
+        return np.zeros((0, 0, 0))
+    n = rows.shape[1]
+    s = int(round((math.sqrt(8 * n + 1) - 1) / 2))
+    if s * (s + 1) // 2 != n:
+        raise KaldiFormatError(f"{name}: a packed row of {n} values is not a triangle")
+    r, c = np.tril_indices(s)
+    out = np.zeros((rows.shape[0], s, s))
+    out[:, r, c] = rows
+    out[:, c, r] = rows
+    return out
+
+
+def read_ivector_stats_from(r: KaldiReader) -> IvectorExtractorStats:
+    r.expect_token("<IvectorExtractorStats>")
+    r.expect_token("<TotAuxf>")
+    tot_auxf = r.read_float()
+    r.expect_token("<gamma>")
+    gamma = kio.read_vector64(r)
+    r.expect_token("<Y>")
+    n = r.read_int()
+    Y = np.stack([kio.read_matrix64(r) for _ in range(n)]) if n else np.zeros((0, 0, 0))
+    r.expect_token("<R>")
+    R = _unpacked_rows(kio.read_matrix64(r), r.name)
+    r.expect_token("<Q>")
+    Q = _unpacked_rows(kio.read_matrix64(r), r.name)
+    r.expect_token("<G>")
+    Gw = kio.read_matrix64(r)
+    r.expect_token("<S>")
+    n_s = r.read_int()
+    S = np.stack([kio.read_sp_matrix64(r) for _ in range(n_s)]) if n_s else np.zeros((0, 0, 0))
+    r.expect_token("<NumIvectors>")
+    num = r.read_float()
+    r.expect_token("<IvectorSum>")
+    ivector_sum = kio.read_vector64(r)
+    r.expect_token("<IvectorScatter>")
+    scatter = kio.read_sp_matrix64(r)
+    r.expect_token("</IvectorExtractorStats>")
+    if gamma.shape[0] != n or R.shape[0] != n:
+        raise KaldiFormatError(f"{r.name}: i-vector statistics for {gamma.shape[0]} Gaussians but {n} Y matrices "
+                               f"and {R.shape[0]} R rows")
+    if Gw.size == 0:
+        Gw = np.zeros((0, 0))
+    return IvectorExtractorStats(tot_auxf, gamma, Y, R, Q, Gw, S, num, ivector_sum, scatter)
+
+
+def write_ivector_stats_to(w: KaldiWriter, st: IvectorExtractorStats) -> None:
+    w.write_token("<IvectorExtractorStats>")
+    w.write_token("<TotAuxf>")
+    kio.write_double(w, st.tot_auxf)
+    w.write_token("<gamma>")
+    kio.write_vector(w, st.gamma, double=True)
+    w.write_token("<Y>")
+    w.write_int(st.Y.shape[0])
+    for m in st.Y:
+        kio.write_matrix(w, m, double=True)
+    w.write_token("<R>")
+    kio.write_matrix(w, _packed_rows(st.R))
+    w.write_token("<Q>")
+    kio.write_matrix(w, _packed_rows(st.Q))
+    w.write_token("<G>")
+    kio.write_matrix(w, st.G if st.G.size else np.zeros((0, 0)), double=True)
+    w.write_token("<S>")
+    w.write_int(st.S.shape[0] if st.S.size else 0)
+    for m in (st.S if st.S.size else []):
+        kio.write_sp_matrix(w, m, double=True)
+    w.write_token("<NumIvectors>")
+    kio.write_double(w, st.num_ivectors)
+    w.write_token("<IvectorSum>")
+    kio.write_vector(w, st.ivector_sum, double=True)
+    w.write_token("<IvectorScatter>")
+    kio.write_sp_matrix(w, st.ivector_scatter, double=True)
+    w.write_token("</IvectorExtractorStats>")
+
+
+def read_ivector_stats(rxfilename: str) -> IvectorExtractorStats:
+    return kio.read_object_file(rxfilename, read_ivector_stats_from)
+
+
+def write_ivector_stats(wxfilename: str, stats: IvectorExtractorStats, binary: bool = True) -> None:
+    kio.write_object_file(wxfilename, binary, lambda w: write_ivector_stats_to(w, stats))
+
+
+def sum_ivector_stats(rxfilenames: list[str]) -> IvectorExtractorStats:
+    """ivector-extractor-sum-accs."""
+    total = None
+    for rx in rxfilenames:
+        st = read_ivector_stats(rx)
+        if total is None:
+            total = st
+        else:
+            try:
+                total.add(st)
+            except ValueError as e:
+                raise ValueError(f"{rx}: {e}") from None
+    if total is None:
+        raise ValueError("no statistics files given")
+    return total

@@ -1,0 +1,87 @@
+"""Table-level loops behind the i-vector tools: pairing features with posteriors (Kaldi's per-utterance checks
+and warnings) and batching utterances."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from phonsid.gmm.posterior import Posterior
+from phonsid.io import RandomReader, SpecifierError, open_rxfilename, parse_rspecifier
+
+
+@dataclasses.dataclass
+class Counts:
+    num_done: int = 0
+    num_err: int = 0
+    tot_frames: float = 0.0
+
+
+@dataclasses.dataclass
+class Batch:
+    keys: list[str]
+    feats: list[np.ndarray]
+    posts: list[Posterior]
+
+
+def paired_utterances(features: Iterable[tuple[str, np.ndarray]], post_rspecifier: str, counts: Counts,
+                      log: logging.Logger | None = None) -> Iterator[tuple[str, np.ndarray, Posterior]]:
+    """(key, features, posteriors) for utterances that have posteriors of the right length; the others are
+    skipped with Kaldi's warnings and counted as errors."""
+    with RandomReader(post_rspecifier, "posterior") as posts:
+        for key, feats in features:
+            if key not in posts:
+                _warn(log, f"No posteriors for utterance {key}")
+                counts.num_err += 1
+                continue
+            post = Posterior.from_lists(posts[key])
+            if post.num_frames != feats.shape[0]:
+                _warn(log, f"Size mismatch between posterior {post.num_frames} and features {feats.shape[0]} for "
+                      f"utterance {key}")
+                counts.num_err += 1
+                continue
+            yield key, feats, post
+
+
+def batches(items: Iterable[tuple[str, np.ndarray, Posterior]], batch_size: int, batch_frames: int = 0
+            ) -> Iterator[Batch]:
+    """Groups utterances into batches of at most ``batch_size`` utterances (and ``batch_frames`` frames)."""
+    cur = Batch([], [], [])
+    frames = 0
+    for key, feats, post in items:
+        cur.keys.append(key)
+        cur.feats.append(feats)
+        cur.posts.append(post)
+        frames += feats.shape[0]
+        if len(cur.keys) >= batch_size or (batch_frames and frames >= batch_frames):
+            yield cur
+            cur, frames = Batch([], [], []), 0
+    if cur.keys:
+        yield cur
+
+
+def read_spk2utt(rspecifier: str) -> list[tuple[str, list[str]]]:
+    """A text table of token lists (``spk utt1 utt2 …``), e.g. ``ark:data/spk2utt``, in file order."""
+    spec = parse_rspecifier(rspecifier)
+    if spec.kind != "ark":
+        raise SpecifierError(f"'{rspecifier}': a spk2utt table must be read as ark:<file>")
+    out: list[tuple[str, list[str]]] = []
+    seen: set[str] = set()
+    with open_rxfilename(spec.path) as f:
+        for lineno, raw in enumerate(f, 1):
+            fields = raw.decode("utf-8").split()
+            if not fields:
+                continue
+            if fields[0] in seen:
+                raise ValueError(f"{spec.path}:{lineno}: duplicate key {fields[0]}")
+            seen.add(fields[0])
+            out.append((fields[0], fields[1:]))
+    return out
+
+
+def _warn(log: logging.Logger | None, msg: str) -> None:
+    if log is not None:
+        log.warning(msg)
