@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # phonsid recipe: speaker recognition with phonetic bottleneck features (Rahman et al., Interspeech 2018).
 # Usage: bash run.sh [--stage N] [--stop-stage M] [--corpus demo] [--nj J]
-#   Stage 0  data preparation (Kaldi data dirs)
-#   Later stages are added as they are implemented; see the README.
+#   Stage 0  data preparation (Kaldi data dirs)      Stage 1  MFCC + VAD, hires MFCC
+#   Stage 2  augmentation                            Stage 4-5  bottleneck DNNs (BNF, SBNF, MT-SBNF)
+#   Stage 6  i-vector baselines                      Stage 7  x-vectors        Stage 8  back end and results
+#   (Stage 3, GMM-HMM senone alignments, is not implemented yet: stages 4-5 train on the demo's true phones.)
 # The first run creates ./venv (tools/install.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -14,6 +16,8 @@ nj=2             # parallel jobs per step
 small=false      # demo only: the tiny --small corpus (seconds of audio; for smoke tests)
 seed=777         # demo only: generator seed
 aug_ratio=2      # stage 2: augmented utterances kept = aug_ratio x clean training utterances
+ivector_ubm_size=256   # stage 6: UBM Gaussians (paper: 2048)
+ivector_dim=100        # stage 6: i-vector dimension (paper: 500)
 
 help_message="Usage: bash run.sh [options]
 Runs the phonsid recipe stage by stage; see README.md."
@@ -85,6 +89,138 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   python steps/data/augment_data_dir.py --copy-vad-only data/demo_train data/demo_train_aug
   utils/fix_data_dir.sh data/demo_train_aug
   utils/combine_data.sh data/demo_train_combined data/demo_train_aug data/demo_train
+fi
+
+# Bottleneck DNNs: targets are stage 3's senones (exp/tri1_ali: pdf_ali.scp + num_pdfs) when present, else the
+# demo's true phone alignment (--targets phones). Demo-sized networks: 256 wide, 3 epochs (conf/*.yaml: 1024, 4).
+bnf_opts="model.hidden_dim=256 train.num_epochs=3"
+if [ -f exp/tri1_ali/pdf_ali.scp ]; then bnf_targets=(--targets pdfs); bnf_ali=exp/tri1_ali
+else bnf_targets=(--targets phones); bnf_ali=data/demo_asr; fi
+
+if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
+  log "Stage 4: DNN-1 (bottleneck ASR DNN on hires MFCC), BNF data dirs, DNN-1 senone posteriors"
+  # hires MFCC of the augmented copies (the clean sets got theirs in stage 1), their clean originals' VAD
+  utils/copy_data_dir.sh data/demo_train_aug data/demo_train_aug_hires
+  rm -f data/demo_train_aug_hires/{feats.scp,vad.scp,utt2num_frames}
+  steps/make_mfcc.sh --nj $nj --cmd "$train_cmd" --mfcc-config conf/mfcc_hires.conf \
+    data/demo_train_aug_hires exp/make_mfcc/demo_train_aug_hires mfcc
+  cp data/demo_train_aug/vad.scp data/demo_train_aug_hires/vad.scp
+  utils/fix_data_dir.sh data/demo_train_aug_hires
+  rm -rf data/demo_train_combined_hires
+  utils/combine_data.sh data/demo_train_combined_hires data/demo_train_aug_hires data/demo_train_hires
+  steps/nnet/train_bnf.sh --cmd "$train_cmd" "${bnf_targets[@]}" --bnf-config conf/bnf1.yaml \
+    --bnf-opts "$bnf_opts" data/demo_asr_hires $bnf_ali exp/bnf1
+  for s in demo_asr demo_train demo_enroll demo_test demo_train_combined; do
+    steps/nnet/make_bottleneck_features.sh --nj $nj --cmd "$train_cmd" exp/bnf1 data/${s}_hires data/${s}_bnf
+  done
+  for s in demo_train demo_enroll demo_test; do   # for the DNN/i-vector system
+    steps/nnet/compute_posteriors.sh --nj $nj --cmd "$train_cmd" exp/bnf1 data/${s}_hires exp/bnf1_post_$s
+  done
+fi
+
+if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
+  log "Stage 5: stacked DNN-2 and multi-task DNN-2 on DNN-1 BNFs; SBNF and MT-SBNF data dirs"
+  steps/nnet/train_bnf.sh --cmd "$train_cmd" "${bnf_targets[@]}" --bnf-config conf/sbnf.yaml \
+    --bnf-opts "$bnf_opts" data/demo_asr_bnf $bnf_ali exp/sbnf
+  steps/nnet/train_bnf.sh --cmd "$train_cmd" "${bnf_targets[@]}" --bnf-config conf/mt_sbnf.yaml \
+    --bnf-opts "$bnf_opts" data/demo_asr_bnf $bnf_ali exp/mt_sbnf
+  for s in demo_train demo_enroll demo_test demo_train_combined; do
+    steps/nnet/make_bottleneck_features.sh --nj $nj --cmd "$train_cmd" exp/sbnf data/${s}_bnf data/${s}_sbnf
+    steps/nnet/make_bottleneck_features.sh --nj $nj --cmd "$train_cmd" exp/mt_sbnf data/${s}_bnf data/${s}_mtsbnf
+  done
+fi
+
+if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
+  log "Stage 6: i-vector baselines (MFCC UBM/i-vector, DNN/i-vector, BNF i-vector)"
+  train=demo_train; sets="demo_train demo_enroll demo_test"
+  ubm_opts="--num-iters-init 10 --num-frames 100000 --num-iters 2 --num-threads 1"
+  fubm_opts="--num-iters 2 --subsample 1"     # small data: keep every frame
+  ie_opts="--ivector-dim $ivector_dim --num-iters 3 --num-threads 1"
+  # 1) MFCC UBM / i-vector (MFCC+D+DD, sliding CMN 300, voiced frames)
+  sid/train_diag_ubm.sh --cmd "$train_cmd" --nj $nj $ubm_opts data/$train $ivector_ubm_size exp/ivectors_ubm/diag_ubm
+  sid/train_full_ubm.sh --cmd "$train_cmd" --nj $nj $fubm_opts data/$train exp/ivectors_ubm/diag_ubm exp/ivectors_ubm/full_ubm
+  sid/train_ivector_extractor.sh --cmd "$train_cmd" --nj $nj $ie_opts exp/ivectors_ubm/full_ubm/final.ubm \
+    data/$train exp/ivectors_ubm/extractor
+  for s in $sets; do
+    sid/extract_ivectors.sh --cmd "$train_cmd" --nj $nj exp/ivectors_ubm/extractor data/$s exp/ivectors_ubm/ivectors_$s
+  done
+  # 2) DNN/i-vector: one Gaussian per DNN-1 output class from its log-posteriors (stage 4), stats on MFCC
+  post() { echo exp/bnf1_post_$1/logprob.scp; }
+  sid/init_full_ubm_from_dnn.sh --cmd "$train_cmd" --nj $nj data/$train $(post $train) exp/ivectors_dnn/full_ubm
+  sid/train_ivector_extractor_dnn.sh --cmd "$train_cmd" --nj $nj $ie_opts exp/ivectors_dnn/full_ubm/final.ubm \
+    $(post $train) data/$train exp/ivectors_dnn/extractor
+  for s in $sets; do
+    sid/extract_ivectors_dnn.sh --cmd "$train_cmd" --nj $nj exp/ivectors_dnn/extractor $(post $s) data/$s \
+      exp/ivectors_dnn/ivectors_$s
+  done
+  # 3) BNF i-vector: the same chain on DNN-1 bottleneck features (no deltas), VAD from the MFCC set
+  sid/train_diag_ubm.sh --cmd "$train_cmd" --nj $nj $ubm_opts --delta-order 0 data/${train}_bnf $ivector_ubm_size \
+    exp/ivectors_bnf/diag_ubm
+  sid/train_full_ubm.sh --cmd "$train_cmd" --nj $nj $fubm_opts data/${train}_bnf exp/ivectors_bnf/diag_ubm \
+    exp/ivectors_bnf/full_ubm
+  sid/train_ivector_extractor.sh --cmd "$train_cmd" --nj $nj $ie_opts exp/ivectors_bnf/full_ubm/final.ubm \
+    data/${train}_bnf exp/ivectors_bnf/extractor
+  for s in $sets; do
+    sid/extract_ivectors.sh --cmd "$train_cmd" --nj $nj exp/ivectors_bnf/extractor data/${s}_bnf exp/ivectors_bnf/ivectors_$s
+  done
+fi
+
+if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
+  log "Stage 7: x-vector systems (Snyder et al. 2018, Kaldi run_xvector_1a.sh) on MFCC, MFCC+aug, BNF, SBNF, MT-SBNF"
+  # Demo sizes: the Kaldi network at a quarter of the width (128/384, 128-dim x-vectors) for 60 training speakers,
+  # chunks of 100-150 frames (demo utterances have 150-440 voiced frames), utterances of more than 150 voiced
+  # frames; Kaldi's schedule otherwise (35 repeats per speaker per archive, 3 epochs, lr 0.001 -> 0.0001,
+  # minibatch 64, momentum 0.5). Full size: drop xvector_opts and use Kaldi's egs values (--min-len 500,
+  # chunks 200-400, --frames-per-iter 1000000000, --num-heldout-utts 100).
+  xvector_opts="model.frame_dims=[128,128,128,128,384] model.segment_dims=[128,128]"
+  xvector_opts="$xvector_opts train.diagnostic_interval=100 train.checkpoint_interval=200 train.log_interval=50"
+  egs_opts=(--num-heldout-utts 30 --frames-per-iter 1000000 --frames-per-iter-diagnostic 20000
+            --min-frames-per-chunk 100 --max-frames-per-chunk 150 --num-diagnostic-archives 3 --num-repeats 35)
+  # <system> <training data dir> <suffix of the feature dirs of demo_{train,enroll,test}: "-" for MFCC>
+  for system in "mfcc demo_train -" "mfcc_aug demo_train_combined -" "bnf demo_train_combined_bnf _bnf" \
+                "sbnf demo_train_combined_sbnf _sbnf" "mt_sbnf demo_train_combined_mtsbnf _mtsbnf"; do
+    read -r name train sfx <<< "$system"
+    [ "$sfx" = - ] && sfx=
+    if [ ! -f data/$train/feats.scp ] || [ ! -f data/$train/vad.scp ]; then
+      log "  x-vector $name: no data/$train/{feats,vad}.scp; skipped"
+      continue
+    fi
+    nnet=exp/xvector_$name
+    log "  x-vector $name: features of data/$train"
+    sid/nnet/prepare_feats_for_egs.sh --nj $nj --cmd "$train_cmd" --min-len 150 --min-num-utts 8 \
+      data/$train data/${train}_no_sil exp/${train}_no_sil
+    sid/nnet/get_egs.sh --nj $nj --cmd "$train_cmd" "${egs_opts[@]}" data/${train}_no_sil $nnet/egs
+    sid/nnet/train_xvector.sh --cmd "$cuda_cmd" --xvector-opts "$xvector_opts" $nnet/egs $nnet
+    for set in demo_train demo_enroll demo_test; do
+      sid/nnet/extract_xvectors.sh --nj $nj --cmd "$train_cmd" $nnet data/$set$sfx $nnet/xvectors_$set
+    done
+  done
+fi
+
+if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
+  log "Stage 8: back end (mean, LDA, length norm, PLDA on demo_train) and evaluation of every system"
+  # <system name in the table> <dir holding {xvectors,ivectors}_demo_{train,enroll,test}>
+  reports=()
+  for system in "ivector exp/ivectors_ubm" "dnn_ivector exp/ivectors_dnn" "bnf_ivector exp/ivectors_bnf" \
+                "xvector_mfcc exp/xvector_mfcc" "xvector_mfcc_aug exp/xvector_mfcc_aug" \
+                "xvector_bnf exp/xvector_bnf" "xvector_sbnf exp/xvector_sbnf" "xvector_mt_sbnf exp/xvector_mt_sbnf"; do
+    read -r name dir <<< "$system"
+    kind=xvectors; [[ $name == *ivector ]] && kind=ivectors
+    if [ ! -d $dir/${kind}_demo_test ]; then
+      log "  $name: no $dir/${kind}_demo_test; not scored"
+      continue
+    fi
+    sid/score_plda.sh --cmd "$train_cmd" --lda-dim 150 data/demo_train $dir/${kind}_demo_train \
+      data/demo_enroll $dir/${kind}_demo_enroll $dir/${kind}_demo_test data/demo_test/trials exp/scores/$name
+    reports+=("$name=exp/scores/$name/scores")
+  done
+  if [ ${#reports[@]} -gt 0 ]; then
+    baseline=xvector_mfcc_aug
+    [ -f exp/scores/$baseline/scores ] || baseline=${reports[0]%%=*}
+    python pyscripts/score_report.py --trials data/demo_test/trials --baseline $baseline \
+      --det-plot exp/results_det.png --title "phonsid demo ($corpus)" --out exp/results.md "${reports[@]}"
+    cat exp/results.md
+  fi
 fi
 
 log "Done (stages $stage..$stop_stage)."
