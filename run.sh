@@ -4,7 +4,7 @@
 #   Stage 0  data preparation (Kaldi data dirs)      Stage 1  MFCC + VAD, hires MFCC
 #   Stage 2  augmentation                            Stage 4-5  bottleneck DNNs (BNF, SBNF, MT-SBNF)
 #   Stage 6  i-vector baselines                      Stage 7  x-vectors        Stage 8  back end and results
-#   (Stage 3, GMM-HMM senone alignments, is not implemented yet: stages 4-5 train on the demo's true phones.)
+#   Stage 3  GMM-HMM senone alignments (exp/tri1_ali: pdf_ali.scp + num_pdfs), the DNN targets
 # The first run creates ./venv (tools/install.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -89,6 +89,21 @@ if [ $stage -le 2 ] && [ $stop_stage -ge 2 ]; then
   python steps/data/augment_data_dir.py --copy-vad-only data/demo_train data/demo_train_aug
   utils/fix_data_dir.sh data/demo_train_aug
   utils/combine_data.sh data/demo_train_combined data/demo_train_aug data/demo_train
+fi
+
+if [ $stage -le 3 ] && [ $stop_stage -ge 3 ]; then
+  log "Stage 3: lexicon/lang, monophone + triphone GMM-HMM, forced alignment to senones"
+  python pyscripts/prepare_lang.py data/local/dict_demo "<unk>" data/lang_demo
+  # GMMs on the speaker MFCC (conf/mfcc.conf: 20 ceps, energy C0, snip-edges=false): first 13 + D+DD, speaker CMN
+  steps/train_mono.sh --nj $nj --cmd "$train_cmd" --feat-opts "--select-feats=0-12" \
+    data/demo_asr data/lang_demo exp/mono
+  steps/align.sh --nj $nj --cmd "$train_cmd" data/demo_asr data/lang_demo exp/mono exp/mono_ali
+  steps/train_deltas.sh --cmd "$train_cmd" 500 4000 data/demo_asr data/lang_demo exp/mono_ali exp/tri1
+  steps/align.sh --nj $nj --cmd "$train_cmd" data/demo_asr data/lang_demo exp/tri1 exp/tri1_ali
+  if [ -f data/demo_asr/phone_ali.txt ]; then
+    python local/score_alignment.py data/demo_asr/phone_ali.txt data/demo_asr/phones.txt exp/tri1_ali
+    log "frame-level phone accuracy: $(tail -n 1 exp/tri1_ali/phone_accuracy.txt)"
+  fi
 fi
 
 # Bottleneck DNNs: targets are stage 3's senones (exp/tri1_ali: pdf_ali.scp + num_pdfs) when present, else the
