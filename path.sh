@@ -1,8 +1,10 @@
 # Environment for phonsid: the venv made by tools/install.sh and the library on PYTHONPATH.
-# Sourced by run.sh, tests/run.sh and the step scripts; creates the venv on first use.
+# Sourced by run.sh, tests/run.sh and the step scripts; creates the venv on first use and updates it when
+# pyproject.toml (the dependencies) changed since.
 PHONSID_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export PHONSID_ROOT
-if [ ! -f "$PHONSID_ROOT/venv/.phonsid_installed" ]; then
+if [ ! -f "$PHONSID_ROOT/venv/.phonsid_installed" ] \
+   || [ "$PHONSID_ROOT/pyproject.toml" -nt "$PHONSID_ROOT/venv/.phonsid_installed" ]; then
   bash "$PHONSID_ROOT/tools/install.sh" || { echo "path.sh: tools/install.sh failed" >&2; return 1 2>/dev/null || exit 1; }
 fi
 # shellcheck disable=SC1091

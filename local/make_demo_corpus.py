@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=kind,
                             default=getattr(defaults, f.name), help=f"{_help(f.name)} (default: %(default)s)")
     parser.add_bool("--small", default=False, help="tiny sizes for tests (overrides every size option)")
+    parser.add_bool("--sources-only", default=False, help="only the augmentation sources demo_noise, demo_music, "
+                    "demo_speech (noise for a real corpus without MUSAN)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="corpus seed (default: %(default)s)")
     parser.add_argument("--nj", type=int, default=1, help="processes rendering audio; output is the same "
                         "for any value (default: %(default)s)")
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     # a bare --small may sit right before the positional arguments: make it --small=true so that argparse does
     # not take <data-root> as its value
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(["--small=true" if a == "--small" else a for a in argv])
+    args = parser.parse_args([a + "=true" if a in ("--small", "--sources-only") else a for a in argv])
     log = get_logger("make_demo_corpus.py")
 
     config = DemoConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(DemoConfig)})
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.time()
     try:
         summaries = make_demo_corpus(args.data_root, args.wav_dir, config, seed=args.seed, num_jobs=args.nj,
-                                     progress=progress)
+                                     progress=progress, sources_only=args.sources_only)
     except ValueError as e:
         log.error(str(e))
         return 1
@@ -90,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                  f"{s.seconds / 60:.1f} min")
         total += s.seconds
     log.info(f"generated {sum(s.recordings for s in summaries)} recordings, {total / 3600:.2f} h of audio "
-             f"(seed {args.seed}) in {time.time() - start:.1f} s; dict dir {args.data_root}/local/dict_demo")
+             f"(seed {args.seed}) in {time.time() - start:.1f} s"
+             + ("" if args.sources_only else f"; dict dir {args.data_root}/local/dict_demo"))
     return 0
 
 

@@ -328,6 +328,19 @@ def test_cli_matches_library_and_validates(corpus: Path, tmp_path: Path, repo_ro
             assert v.returncode == 0, f"{name}: {v.stdout}{v.stderr}"
 
 
+def test_sources_only_cli_writes_the_same_sources_and_nothing_else(corpus: Path, tmp_path: Path, repo_root: Path,
+                                                                  script_env: dict[str, str]) -> None:
+    cmd = [sys.executable, str(repo_root / "local/make_demo_corpus.py"), "--seed", str(SEED), "--small",
+           "--sources-only", str(tmp_path / "data"), str(tmp_path / "wav")]
+    proc = subprocess.run(cmd, cwd=repo_root, env=script_env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == sorted(SOURCE_SETS)
+    for name in SOURCE_SETS:
+        ours = {k: Path(v).read_bytes() for k, v in read_map(tmp_path / "data" / name / "wav.scp").items()}
+        full = {k: Path(v).read_bytes() for k, v in read_map(corpus / "data" / name / "wav.scp").items()}
+        assert ours == full, f"{name}: sources differ from those of the full corpus"
+
+
 def test_conf_file_holds_the_defaults(repo_root: Path) -> None:
     from phonsid.cli import read_option_file
 

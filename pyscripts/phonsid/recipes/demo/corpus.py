@@ -298,9 +298,12 @@ class SetSummary:
 
 def make_demo_corpus(data_root: str | os.PathLike, wav_dir: str | os.PathLike, config: DemoConfig | None = None,
                      seed: int = DEFAULT_SEED, num_jobs: int = 1,
-                     progress: Callable[[Iterable[_Result], int], Iterable[_Result]] | None = None
-                     ) -> list[SetSummary]:
+                     progress: Callable[[Iterable[_Result], int], Iterable[_Result]] | None = None,
+                     sources_only: bool = False) -> list[SetSummary]:
     """Generates the demo corpus (see the module docstring for the layout); returns a summary per data dir.
+
+    ``sources_only`` writes only the augmentation sources (demo_noise, demo_music, demo_speech): the noise sets
+    of a real corpus's recipe when no MUSAN is given.
 
     ``num_jobs`` > 1 renders recordings in that many processes (same output). ``progress`` optionally wraps the
     stream of finished recordings (e.g. ``lambda it, n: tqdm(it, total=n)``).
@@ -312,6 +315,8 @@ def make_demo_corpus(data_root: str | os.PathLike, wav_dir: str | os.PathLike, c
     data_root = os.path.abspath(data_root)
     wav_dir = os.path.abspath(wav_dir)
     items = _speech_items(config, seed) + _source_items(config, seed)
+    if sources_only:
+        items = [it for it in items if it.dataset in ("demo_noise", "demo_music", "demo_speech")]
     for name in {it.dataset for it in items}:
         os.makedirs(os.path.join(wav_dir, name), exist_ok=True)
 
@@ -329,12 +334,17 @@ def make_demo_corpus(data_root: str | os.PathLike, wav_dir: str | os.PathLike, c
     for it in items:
         by_set.setdefault(it.dataset, []).append(it)
     summaries = []
-    for name in ("demo_asr", "demo_train", "demo_enroll", "demo_test", "demo_noise", "demo_music", "demo_speech"):
+    names = ["demo_noise", "demo_music", "demo_speech"]
+    if not sources_only:
+        names = ["demo_asr", "demo_train", "demo_enroll", "demo_test"] + names
+    for name in names:
         set_items = by_set[name]
         path = os.path.join(data_root, name)
         _write_data_dir(path, set_items, results)
         summaries.append(SetSummary(name, len({it.spk_id or it.key for it in set_items}), len(set_items),
                                     sum(results[it.key].num_samples for it in set_items) / SAMPLE_RATE))
+    if sources_only:
+        return summaries
     _write_alignment(os.path.join(data_root, "demo_asr"), by_set["demo_asr"], results)
     _write_trials(os.path.join(data_root, "demo_test"), by_set["demo_enroll"], by_set["demo_test"])
     lx.write_dict_dir(os.path.join(data_root, "local", "dict_demo"), _lexicon())
