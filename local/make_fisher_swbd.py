@@ -9,7 +9,7 @@ import sys
 from phonsid.cli import KaldiOptionParser, get_logger
 from phonsid.data import DataDirError
 from phonsid.recipes.fisher_swbd import prepare_fisher_swbd
-from phonsid.recipes.sre import read_corpora_conf
+from phonsid.recipes.sre import add_corpora_options, corpora_values, sph2pipe_program
 
 USAGE = """Creates <data-root>/<prefix>_asr (Fisher English + Switchboard-1, a segment per transcribed turn, text,
 8 kHz audio through sph2pipe) and <data-root>/<prefix>_asr2 (its Switchboard-1 utterances, for DNN-2).
@@ -30,9 +30,7 @@ KEYS = ("swbd1", "swbd1_transcripts", "fisher_audio", "fisher_transcripts", "sph
 def main(argv: list[str] | None = None) -> int:
     p = KaldiOptionParser("make_fisher_swbd.py", USAGE)
     p.add_argument("--prefix", default="sre10", help="names the sets <prefix>_asr and <prefix>_asr2 (sre10)")
-    for key in KEYS:
-        p.add_argument("--" + key.replace("_", "-"), dest=key, default=None,
-                       help=f"overrides '{key}' of <corpora-conf>")
+    add_corpora_options(p, KEYS)
     p.add_bool("--use-fisher", default=True, help="include Fisher English in <prefix>_asr")
     p.add_argument("--sampling-rate", type=int, default=8000,
                    help="rate of the data (Hz); other than 8000 adds phonsid's resampler to the audio pipes")
@@ -41,11 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     log = get_logger("make_fisher_swbd.py")
     try:
-        conf = read_corpora_conf(args.conf)
-        val = {k: getattr(args, k) if getattr(args, k) is not None else conf.get(k) for k in KEYS}
-        sph2pipe = "sph2pipe" if val["sph2pipe"] is None else val["sph2pipe"].strip()
-        if sph2pipe.lower() == "none":
-            sph2pipe = ""
+        val = {k: None for k in KEYS} | corpora_values(args.conf, args, KEYS)
+        sph2pipe = sph2pipe_program(val)
         prepare_fisher_swbd(args.data_root, swbd1=val["swbd1"], swbd1_transcripts=val["swbd1_transcripts"],
                             fisher_audio=val["fisher_audio"], fisher_transcripts=val["fisher_transcripts"],
                             prefix=args.prefix, sph2pipe=sph2pipe,

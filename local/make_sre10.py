@@ -8,7 +8,8 @@ import sys
 
 from phonsid.cli import KaldiOptionParser, get_logger
 from phonsid.data import DataDirError
-from phonsid.recipes.sre import CORPUS_NAMES, LABEL_KEYS, SRE10_CONDITIONS, prepare_sre10, read_corpora_conf
+from phonsid.recipes.sre import (CORPUS_NAMES, LABEL_KEYS, SRE10_CONDITIONS, add_corpora_options, corpora_values,
+                                 prepare_sre10, sph2pipe_program)
 
 USAGE = """Creates <data-root>/<prefix>_train (every speaker-labelled call side of NIST SRE 2004, 2005, 2006, 2008 and
 Switchboard-2 Phases I-III, Cellular 1-2), <data-root>/<prefix>_enroll (SRE10 models) and <data-root>/<prefix>_test
@@ -27,14 +28,12 @@ KEYS = tuple(CORPUS_NAMES) + LABEL_KEYS + ("sph2pipe",)
 def main(argv: list[str] | None = None) -> int:
     p = KaldiOptionParser("make_sre10.py", USAGE)
     p.add_argument("--prefix", default="sre10", help="names the sets <prefix>_train/_enroll/_test (default: sre10)")
-    for key in KEYS:
-        what = CORPUS_NAMES.get(key, {"sre_speaker_list": "SRE04-08 speaker list (OpenSLR 15)",
-                                      "sre04_key": "NIST SRE04 key sre04_key-v2.txt",
-                                      "sre05_key": "NIST SRE05 key sre05-key-v7b.txt",
-                                      "sph2pipe": "sph2pipe program; 'none' or empty reads uncompressed SPHERE "
-                                                  "with phonsid"}.get(key, key))
-        p.add_argument("--" + key.replace("_", "-"), dest=key, default=None,
-                       help=f"overrides '{key}' of <corpora-conf> ({what})")
+    add_corpora_options(p, KEYS, {**CORPUS_NAMES,
+                                  "sre_speaker_list": "SRE04-08 speaker list (OpenSLR 15)",
+                                  "sre04_key": "NIST SRE04 key sre04_key-v2.txt",
+                                  "sre05_key": "NIST SRE05 key sre05-key-v7b.txt",
+                                  "sph2pipe": "sph2pipe program; 'none' or empty reads uncompressed SPHERE with "
+                                              "phonsid"})
     p.add_argument("--min-utts-per-spk", type=int, default=1,
                    help="drop training speakers with fewer utterances (call sides) than this (default: 1)")
     p.add_argument("--trials-condition", default="coreext", choices=SRE10_CONDITIONS,
@@ -47,14 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     log = get_logger("make_sre10.py")
     try:
-        conf = dict(read_corpora_conf(args.conf))
-        for key in KEYS:
-            value = getattr(args, key)
-            if value is not None:
-                conf[key] = value
-        sph2pipe = conf.get("sph2pipe", "sph2pipe")
-        if sph2pipe.strip().lower() in ("", "none"):
-            sph2pipe = ""
+        conf = corpora_values(args.conf, args, KEYS)
+        sph2pipe = sph2pipe_program(conf)
         prepare_sre10(args.data_root, conf, prefix=args.prefix, sph2pipe=sph2pipe,
                       min_utts_per_spk=args.min_utts_per_spk, condition=args.trials_condition,
                       extra_trials=args.extra_trials, log=log)

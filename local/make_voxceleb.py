@@ -8,7 +8,7 @@ import sys
 
 from phonsid.cli import KaldiOptionParser, get_logger
 from phonsid.data import DataDirError
-from phonsid.recipes.sre import read_corpora_conf
+from phonsid.recipes.sre import add_corpora_options, corpora_values
 from phonsid.recipes.voxceleb import TRAIN_PARTS, VOX1_LISTS, prepare_voxceleb
 
 USAGE = """Creates, under <data-root>: <prefix>_train (speaker training: --train-parts), <prefix>_enroll (the
@@ -33,9 +33,7 @@ def _csv(text: str | None) -> list[str] | None:
 def main(argv: list[str] | None = None) -> int:
     p = KaldiOptionParser("make_voxceleb.py", USAGE)
     p.add_argument("--prefix", default="vox", help="names the sets <prefix>_train, _enroll, _test, _asr (vox)")
-    for key in KEYS:
-        p.add_argument("--" + key.replace("_", "-"), dest=key, default=None,
-                       help=f"overrides '{key}' of <corpora-conf>")
+    add_corpora_options(p, KEYS)
     p.add_argument("--train-parts", default="vox2_dev",
                    help=f"comma-separated speaker-training parts among {','.join(TRAIN_PARTS)} (vox2_dev)")
     p.add_argument("--trial-lists", default=None,
@@ -54,8 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     log = get_logger("make_voxceleb.py")
     try:
-        conf = read_corpora_conf(args.conf)
-        val = {k: getattr(args, k) if getattr(args, k) is not None else conf.get(k) for k in KEYS}
+        val = {k: None for k in KEYS} | corpora_values(args.conf, args, KEYS)
         if not val["voxceleb1"]:
             raise DataDirError("'voxceleb1' is not set (in the corpora file or as --voxceleb1)")
         prepare_voxceleb(

@@ -103,6 +103,32 @@ def read_corpora_conf(path: str | os.PathLike) -> dict[str, str]:
     return out
 
 
+def add_corpora_options(parser, keys: Sequence[str], what: dict[str, str] | None = None) -> None:
+    """One ``--<key>`` option per corpora-file key (default None: not given), overriding the file's value."""
+    for key in keys:
+        about = f" ({what[key]})" if what and key in what else ""
+        parser.add_argument("--" + key.replace("_", "-"), dest=key, default=None,
+                            help=f"overrides '{key}' of <corpora-conf>{about}")
+
+
+def corpora_values(conf_path: str | os.PathLike, args, keys: Sequence[str]) -> dict[str, str]:
+    """The corpora file's ``key=path`` values with the options of ``add_corpora_options`` given on the command
+    line put over them (keys set in neither are absent)."""
+    values = read_corpora_conf(conf_path)
+    for key in keys:
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    return values
+
+
+def sph2pipe_program(values: dict[str, str]) -> str:
+    """The sph2pipe program of a corpora file (default ``sph2pipe``); '' for 'none'/empty: phonsid reads
+    uncompressed SPHERE itself."""
+    program = values.get("sph2pipe")
+    program = "sph2pipe" if program is None else program.strip()
+    return "" if program.lower() in ("", "none") else program
+
+
 def split_paths(value: str | Sequence[str] | None) -> list[str]:
     """A comma-separated conf value as a list of paths (a list is returned as it is)."""
     if value is None:
