@@ -3,9 +3,11 @@
 majority class, and bottleneck features (BNF and SBNF) extract for every utterance of speechocean762 and of the
 LibriSpeech samples (16 kHz, downsampled to the DNNs' 8 kHz hires MFCC).
 
-The senone alignment of speechocean762 comes from stage 3 (the GMM-HMM aligner): give its alignment dir (num_pdfs +
-pdf_ali.scp | pdf_ali.*.ark | ali.*.ark, utterance ids of speechocean762/wav.list) in PHONSID_BNF_SO762_ALI.
-Run with: PHONSID_BNF_SO762_ALI=exp/so762_tri_ali ./venv/bin/python -m pytest tests/nnet/test_bnf_real.py -m slow
+The senone alignment of speechocean762 comes from stage 3 (the GMM-HMM aligner) of `bash run.sh --corpus
+speechocean762`: give its alignment dir (num_pdfs + pdf_ali.scp; utterance ids '<spk>-<utt>' as the data prep
+makes them; it covers the training speakers of the recipe's split) in PHONSID_BNF_SO762_ALI. The DNNs train on the
+aligned utterances and hold out 10 of their speakers. Run with:
+PHONSID_BNF_SO762_ALI=<so762 checkout>/exp/tri1_ali ./venv/bin/python -m pytest tests/nnet/test_bnf_real.py -m slow
 """
 
 from __future__ import annotations
@@ -34,12 +36,15 @@ def _run(cmd: list[str], env: dict[str, str]) -> str:
 
 
 def _data_dir(shared: Path, name: str, out: Path) -> Path:
+    """All of a ../shared corpus as a data dir; utterance ids get their speaker as prefix ('<spk>-<utt>') where
+    they do not start with it, as the speechocean762 data prep (stage 0) names them."""
     wavs = {k: str(shared / v) for k, v in read_map(shared / name / "wav.list").items()}
     utt2spk = {u: s for u, s in read_map(shared / name / "utt2spk").items() if u in wavs}
+    new_id = {u: u if u.startswith(s) else f"{s}-{u}" for u, s in utt2spk.items()}
     out.mkdir(parents=True)
-    write_map(out / "wav.scp", wavs)
-    write_map(out / "utt2spk", utt2spk)
-    write_list_map(out / "spk2utt", utt2spk_to_spk2utt(utt2spk))
+    write_map(out / "wav.scp", {new_id[u]: w for u, w in wavs.items()})
+    write_map(out / "utt2spk", {new_id[u]: s for u, s in utt2spk.items()})
+    write_list_map(out / "spk2utt", utt2spk_to_spk2utt({new_id[u]: s for u, s in utt2spk.items()}))
     return out
 
 
