@@ -23,6 +23,7 @@ from phonsid.data.split import split_data, split_dir_name, split_is_current
 from phonsid.data.subset import subset_data_dir
 from phonsid.data.combine import combine_data
 from phonsid.data.copy import copy_data_dir
+from phonsid.data.staging import replace_dir, staged_dir
 from phonsid.data.durations import compute_utt2dur, feature_lengths, get_utt2dur, get_utt2num_frames
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "copy_data_dir",
     "feature_lengths",
     "fix_data_dir",
+    "replace_dir",
+    "staged_dir",
     "get_utt2dur",
     "get_utt2num_frames",
     "read_lines",

@@ -49,12 +49,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from phonsid.data import DataDirError, utt2spk_to_spk2utt, validate_data_dir, write_list_map, write_map
+from phonsid.data import (DataDirError, staged_dir, utt2spk_to_spk2utt, validate_data_dir, write_list_map,
+                          write_map)
 from phonsid.io.atomic import atomic_write_text
 from phonsid.recipes.sre import sph_pipe, split_paths
 
@@ -126,9 +125,7 @@ def write_data_set(out_dir: str | os.PathLike, data: DataSet, extra: Mapping[str
     ``LC_ALL=C sort`` leaves them. Returns the validation warnings.
     """
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with staged_dir(out) as tmp:
         write_map(tmp / "utt2spk", data.utt2spk)
         write_list_map(tmp / "spk2utt", utt2spk_to_spk2utt(data.utt2spk))
         write_map(tmp / "wav.scp", data.wav)
@@ -144,22 +141,7 @@ def write_data_set(out_dir: str | os.PathLike, data: DataSet, extra: Mapping[str
             atomic_write_text(tmp / name, "".join(ln + "\n" for ln in sorted(lines, key=lambda x: x.encode())))
         warnings = validate_data_dir(tmp, no_feats=True, no_text=data.text is None,
                                      check_wavs=sample_rate is not None, sample_rate=sample_rate)
-        tmp.chmod(0o777 & ~_umask())
-        if out.is_dir() and not out.is_symlink():
-            shutil.rmtree(out)
-        elif out.exists() or out.is_symlink():
-            out.unlink()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return [w.replace(str(tmp), str(out)) for w in warnings]
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def find_files(roots: Iterable[str | os.PathLike], pattern: str, what: str) -> dict[str, Path]:

@@ -67,8 +67,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from phonsid.augment.datadir import is_pipe, resampled_spec
-from phonsid.data import (DataDirError, c_sorted, read_map, utt2spk_to_spk2utt, validate_data_dir, write_list_map,
-                          write_map)
+from phonsid.data import (DataDirError, c_sorted, read_map, replace_dir, utt2spk_to_spk2utt, validate_data_dir,
+                          write_list_map, write_map)
 from phonsid.hmm.lexicon import count_words, make_dict, read_pron_dict, write_dict_dir
 from phonsid.io.atomic import atomic_write_text
 
@@ -536,10 +536,10 @@ def prepare_speechocean762(src: str | os.PathLike, data_root: str | os.PathLike,
             summary.dict_words = len({w for w, _ in res.lexicon}) - 2
             summary.dict_oov_tokens = sum(res.oov_counts.values())
         for name in sets:
-            _replace_dir(tmp / name, data_root / name)
+            replace_dir(tmp / name, data_root / name)
         if lex_path is not None:
             (data_root / "local").mkdir(exist_ok=True)
-            _replace_dir(tmp / "dict", data_root / DICT_DIR)
+            replace_dir(tmp / "dict", data_root / DICT_DIR)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -559,14 +559,6 @@ def _find_lexicon(lexicon: str | os.PathLike | None, src: Path, halves: Mapping[
         if cand.is_file():
             return cand
     return None
-
-
-def _replace_dir(new: Path, dst: Path) -> None:
-    if dst.is_dir() and not dst.is_symlink():
-        shutil.rmtree(dst)
-    elif dst.exists() or dst.is_symlink():
-        dst.unlink()
-    os.replace(new, dst)
 
 
 def _log_summary(log, s: Summary, data_root: Path, sample_rate: int | None, lex_path: Path | None,

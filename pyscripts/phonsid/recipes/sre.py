@@ -57,10 +57,8 @@ import logging
 import os
 import re
 import shlex
-import shutil
 import struct
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -679,11 +677,9 @@ def _write_dir(out: Path, utt2spk: Mapping[str, str], wav: Mapping[str, str],
                spk2gender: Mapping[str, str] | None = None,
                trials: Mapping[str, Sequence[str]] | None = None) -> None:
     """Writes a data dir beside ``out``, validates it and renames it into place (nothing half-written is left)."""
-    from phonsid.data import validate_data_dir
+    from phonsid.data import staged_dir, validate_data_dir
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with staged_dir(out) as tmp:
         write_map(tmp / "utt2spk", utt2spk)
         write_list_map(tmp / "spk2utt", utt2spk_to_spk2utt(utt2spk))
         write_map(tmp / "wav.scp", wav)
@@ -692,17 +688,6 @@ def _write_dir(out: Path, utt2spk: Mapping[str, str], wav: Mapping[str, str],
         for name, lines in (trials or {}).items():
             (tmp / name).write_text("".join(line + "\n" for line in c_sorted(lines)), encoding="utf-8")
         validate_data_dir(tmp, no_feats=True, no_text=True)
-        mask = os.umask(0)
-        os.umask(mask)
-        tmp.chmod(0o777 & ~mask)
-        if out.is_dir() and not out.is_symlink():
-            shutil.rmtree(out)
-        elif out.exists() or out.is_symlink():
-            out.unlink()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _hours(paths: Iterable[Path], channels_used: Mapping[Path, int]) -> float | None:
