@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +58,7 @@ from phonsid.nnet.training import (
     DistContext,
     KaldiSGD,
     NonFiniteLossError,
+    SignalCatcher,
     TrainingInterrupted,
     exponential_lrate,
     init_distributed,
@@ -317,16 +317,7 @@ def _train(egs: Path, out_dir: Path, config: BnfConfig, ctx: DistContext, amp: b
         + (f" with AMP {str(dtype).replace('torch.', '')}" if use_amp else "")
         + (", frames in GPU memory" if train_src.dev is not None else ""))
 
-    interrupted: dict[str, int | None] = {"signal": None}
-    old_handlers = {}
-    if not ctx.distributed and stop_after_step is None:
-        def on_signal(signum, frame):  # noqa: ARG001
-            interrupted["signal"] = signum
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                old_handlers[sig] = signal.signal(sig, on_signal)
-            except ValueError:  # not the main thread
-                pass
+    interrupted = SignalCatcher(enabled=not ctx.distributed and stop_after_step is None)
 
     def save_checkpoint(at_step: int) -> Path | None:
         path = None
@@ -414,10 +405,10 @@ def _train(egs: Path, out_dir: Path, config: BnfConfig, ctx: DistContext, amp: b
                         last_ckpt = save_checkpoint(step)
                     if stop_after_step is not None and step >= stop_after_step and step < total_steps:
                         raise TrainingInterrupted(f"stopped after step {step} (test hook)")
-                    if interrupted["signal"] is not None:
+                    if interrupted.signal is not None:
                         _check_finite(losses, step, total_steps, ctx, last_ckpt)
                         last_ckpt = save_checkpoint(step)
-                        raise TrainingInterrupted(f"interrupted by signal {interrupted['signal']} after step "
+                        raise TrainingInterrupted(f"interrupted by signal {interrupted.signal} after step "
                                                   f"{step}; checkpoint {last_ckpt}; rerun to resume")
             finally:
                 if prefetch is not None:
@@ -437,8 +428,7 @@ def _train(egs: Path, out_dir: Path, config: BnfConfig, ctx: DistContext, amp: b
         ctx.barrier()
         return TrainResult(final, total_steps, last)
     finally:
-        for sig, h in old_handlers.items():
-            signal.signal(sig, h)
+        interrupted.restore()
 
 
 def _check_finite(losses: list[torch.Tensor], step: int, total_steps: int, ctx: DistContext,

@@ -30,7 +30,6 @@ its first-iteration halving of minibatch and max-change.
 from __future__ import annotations
 
 import dataclasses
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +47,7 @@ from phonsid.nnet.training import (
     DistContext,
     KaldiSGD,
     NonFiniteLossError,
+    SignalCatcher,
     TrainingInterrupted,
     exponential_lrate,
     init_distributed,
@@ -376,16 +376,7 @@ def _train(egs_dir: Path, out_dir: Path, config: XvectorConfig, ctx: DistContext
         f"{total_steps} steps of {tc.minibatch_size} x {world} process(es) on {device}"
         f"{' with AMP ' + str(dtype).replace('torch.', '') if use_amp else ''}")
 
-    interrupted = {"signal": None}
-    old_handlers = {}
-    if not ctx.distributed and stop_after_step is None:
-        def on_signal(signum, frame):  # noqa: ARG001
-            interrupted["signal"] = signum
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                old_handlers[sig] = signal.signal(sig, on_signal)
-            except ValueError:  # not the main thread
-                pass
+    interrupted = SignalCatcher(enabled=not ctx.distributed and stop_after_step is None)
 
     def save_checkpoint(step: int) -> Path | None:
         path = None
@@ -489,10 +480,10 @@ def _train(egs_dir: Path, out_dir: Path, config: XvectorConfig, ctx: DistContext
                         last_ckpt = save_checkpoint(step)
                     if stop_after_step is not None and step >= stop_after_step and not is_last:
                         raise TrainingInterrupted(f"stopped after step {step} (test hook)")
-                    if interrupted["signal"] is not None:
+                    if interrupted.signal is not None:
                         check_finite(step - 1)
                         last_ckpt = save_checkpoint(step)
-                        raise TrainingInterrupted(f"interrupted by signal {interrupted['signal']} after step {step}; "
+                        raise TrainingInterrupted(f"interrupted by signal {interrupted.signal} after step {step}; "
                                                   f"checkpoint {last_ckpt}; rerun to resume")
         if step != total_steps:
             raise RuntimeError(f"internal error: ran {step} steps, planned {total_steps}")
@@ -506,8 +497,7 @@ def _train(egs_dir: Path, out_dir: Path, config: XvectorConfig, ctx: DistContext
         ctx.barrier()
         return TrainResult(final, total_steps, last_diag)
     finally:
-        for sig, h in old_handlers.items():
-            signal.signal(sig, h)
+        interrupted.restore()
 
 
 def _check_resumable(state: dict, path: Path, config: XvectorConfig, world: int, egs_signature, feat_dim: int,

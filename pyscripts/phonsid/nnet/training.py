@@ -23,6 +23,7 @@ import csv
 import math
 import os
 import re
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -44,6 +45,30 @@ class TrainingInterrupted(RuntimeError):
 
 # ---------------------------------------------------------------------------------------------------------------
 # schedules
+
+
+class SignalCatcher:
+    """While installed, SIGINT / SIGTERM only record themselves in ``signal`` (the training loop then writes a
+    checkpoint and stops cleanly); ``restore()`` puts the previous handlers back. Not installed when ``enabled`` is
+    false (under torchrun, whose launcher handles signals) or outside the main thread."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.signal: int | None = None
+        self._old: dict[int, Any] = {}
+        if enabled:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    self._old[sig] = signal.signal(sig, self._record)
+                except ValueError:  # not the main thread
+                    pass
+
+    def _record(self, signum: int, frame: Any) -> None:  # noqa: ARG002
+        self.signal = signum
+
+    def restore(self) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+        self._old = {}
 
 
 def exponential_lrate(initial: float, final: float, fraction: float) -> float:
