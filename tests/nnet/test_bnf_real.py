@@ -48,6 +48,17 @@ def _data_dir(shared: Path, name: str, out: Path) -> Path:
     return out
 
 
+def _absolute_alignment(ali: Path, out: Path) -> Path:
+    """A copy of the alignment dir's small files whose pdf_ali.scp points at the arks by absolute path (the
+    recipe's scps name them relative to its own root, two levels above <ali-dir>)."""
+    root = ali.parent.parent
+    out.mkdir()
+    (out / "num_pdfs").write_text((ali / "num_pdfs").read_text())
+    entries = read_map(ali / "pdf_ali.scp")
+    write_map(out / "pdf_ali.scp", {u: v if os.path.isabs(v) else str(root / v) for u, v in entries.items()})
+    return out
+
+
 def _valid(dnn: Path) -> dict[str, float]:
     return {k: float(v) for k, v in (line.split() for line in (dnn / "valid_accuracy").read_text().splitlines())}
 
@@ -57,7 +68,7 @@ def test_real_speech_bnf_sbnf(shared_data, script_env, tmp_path):
     if not ali:
         pytest.skip("needs senone alignments of speechocean762 from the aligner (stage 3): set "
                     "PHONSID_BNF_SO762_ALI=<alignment dir>")
-    ali = str(Path(ali).resolve())
+    ali = str(_absolute_alignment(Path(ali).resolve(), tmp_path / "ali"))
     env = dict(script_env, OMP_NUM_THREADS="1")
     so = _data_dir(shared_data, "speechocean762", tmp_path / "so762_hires")
     ls = _data_dir(shared_data, "librispeech", tmp_path / "libri_hires")
