@@ -18,22 +18,30 @@ SYSTEMS = ("ivector", "dnn_ivector", "bnf_ivector", "xvector_mfcc", "xvector_mfc
            "xvector_sbnf", "xvector_mt_sbnf")
 
 
+# run outputs and environments that the copy must not take (the venv is linked instead)
+_NOT_COPIED = {"venv", "data", "exp", "mfcc", "downloads", ".git", ".agents", "__pycache__", ".pytest_cache"}
+
+
 def _copy_checkout(repo: Path, dest: Path) -> None:
-    """The files git tracks or would track (not data/, exp/, venv/), with their times (path.sh compares
-    pyproject.toml with the venv's install stamp); the venv is shared through a link."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=repo, capture_output=True,
-                           check=True).stdout.decode().split("\0")
-    for name in filter(None, files):
-        src = repo / name
-        if src.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
+    """The recipe's files (what git tracks or would track; without git, the tree less run outputs) with their
+    times (path.sh compares pyproject.toml with the venv's install stamp); the venv is shared through a link."""
+    if (repo / ".git").exists():
+        listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=repo,
+                                capture_output=True, check=True).stdout.decode().split("\0")
+        files = [repo / name for name in listed if name]
+    else:
+        files = [p for p in repo.rglob("*") if not _NOT_COPIED & set(p.relative_to(repo).parts)]
+    for src in files:
+        if src.is_file() and not src.is_symlink():
+            target = dest / src.relative_to(repo)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target)
     os.symlink(repo / "venv", dest / "venv")
 
 
 def test_small_recipe_runs_every_stage(repo_root: Path, tmp_path: Path) -> None:
-    if not (repo_root / ".git").exists() or not (repo_root / "venv" / ".phonsid_installed").is_file():
-        pytest.skip("needs a git checkout with its venv (bash tests/run.sh makes it)")
+    if not (repo_root / "venv" / ".phonsid_installed").is_file():
+        pytest.skip("needs the recipe's venv (bash tests/run.sh makes it)")
     work = tmp_path / "recipe"
     _copy_checkout(repo_root, work)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
