@@ -61,7 +61,7 @@ import struct
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -460,6 +460,23 @@ def read_sre05_key(path: str | os.PathLike) -> list[Side]:
     return out
 
 
+def _key_rows(path: str | os.PathLike, parses: Callable[[list[str]], bool],
+              expected: str) -> Iterator[tuple[str, list[str]]]:
+    """The comma-separated rows of a NIST key file, fields stripped, with their ``file:line``. A first line that
+    does not parse is a header and is skipped; a later one is an error naming ``expected``."""
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            a = [x.strip() for x in line.strip().split(",")]
+            if a == [""]:
+                continue
+            where = f"{path}:{lineno}"
+            if not parses(a):
+                if lineno == 1:
+                    continue
+                raise DataDirError(f"{where}: expected '{expected}', got '{line.strip()}'")
+            yield where, a
+
+
 SRE08_MODEL_KEY = "NIST_SRE08_short2.model.key"
 SRE08_TRIAL_KEY = "NIST_SRE08_short2-short3.trial.key"
 
@@ -470,36 +487,18 @@ def read_sre08_keys(model_key: str | os.PathLike, trial_key: str | os.PathLike) 
     trials, labelled with the model's speaker. A header line (first line that does not parse) is skipped."""
     model2spk: dict[str, tuple[str, str]] = {}
     out: list[Side] = []
-    with open(model_key, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            a = [x.strip() for x in line.strip().split(",")]
-            if a == [""]:
-                continue
-            where = f"{model_key}:{lineno}"
-            ok = len(a) >= 4 and ":" in a[2] and a[1].lower() in ("m", "f", "male", "female")
-            if not ok:
-                if lineno == 1:
-                    continue
-                raise DataDirError(f"{where}: expected 'model,gender,segment:side,speaker', got '{line.strip()}'")
-            seg, _, side = a[2].partition(":")
-            gender = _gender(a[1], where)
-            model2spk[a[0]] = (f"sre-{a[3]}", gender)
-            out.append(Side(f"sre-{a[3]}", gender, "sre08", _stem(seg), _side(side, where)))
-    with open(trial_key, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            a = [x.strip() for x in line.strip().split(",")]
-            if a == [""]:
-                continue
-            where = f"{trial_key}:{lineno}"
-            if len(a) < 4 or a[3].lower() not in ("target", "nontarget"):
-                if lineno == 1:
-                    continue
-                raise DataDirError(f"{where}: expected 'model,segment,side,target|nontarget,...', "
-                                   f"got '{line.strip()}'")
-            if a[3].lower() != "target" or a[0] not in model2spk:
-                continue
-            spk, gender = model2spk[a[0]]
-            out.append(Side(spk, gender, "sre08", _stem(a[1]), _side(a[2], where)))
+    for where, a in _key_rows(model_key, lambda a: len(a) >= 4 and ":" in a[2]
+                              and a[1].lower() in ("m", "f", "male", "female"), "model,gender,segment:side,speaker"):
+        seg, _, side = a[2].partition(":")
+        gender = _gender(a[1], where)
+        model2spk[a[0]] = (f"sre-{a[3]}", gender)
+        out.append(Side(f"sre-{a[3]}", gender, "sre08", _stem(seg), _side(side, where)))
+    for where, a in _key_rows(trial_key, lambda a: len(a) >= 4 and a[3].lower() in ("target", "nontarget"),
+                              "model,segment,side,target|nontarget,..."):
+        if a[3].lower() != "target" or a[0] not in model2spk:
+            continue
+        spk, gender = model2spk[a[0]]
+        out.append(Side(spk, gender, "sre08", _stem(a[1]), _side(a[2], where)))
     return out
 
 
@@ -643,21 +642,12 @@ def read_sre10_trial_key(path: str | os.PathLike) -> list[Sre10Trial]:
     """An SRE10 ``keys/<a>-<b>.trialkey.csv``: scored trials with their common-condition flags (the header and
     unscored trials are skipped)."""
     out: list[Sre10Trial] = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            a = [x.strip() for x in line.strip().split(",")]
-            if a == [""]:
-                continue
-            where = f"{path}:{lineno}"
-            if len(a) < 5 or a[3].lower() not in ("target", "nontarget"):
-                if lineno == 1:
-                    continue
-                raise DataDirError(f"{where}: expected 'model,segment,side,target|nontarget,scored,c1..c9', "
-                                   f"got '{line.strip()}'")
-            if a[4].upper() != "Y":
-                continue
-            conds = frozenset(i for i, flag in enumerate(a[5:14], 1) if flag.upper() == "Y")
-            out.append(Sre10Trial(a[0], _stem(a[1]), _side(a[2], where), a[3].lower() == "target", conds))
+    for where, a in _key_rows(path, lambda a: len(a) >= 5 and a[3].lower() in ("target", "nontarget"),
+                              "model,segment,side,target|nontarget,scored,c1..c9"):
+        if a[4].upper() != "Y":
+            continue
+        conds = frozenset(i for i, flag in enumerate(a[5:14], 1) if flag.upper() == "Y")
+        out.append(Sre10Trial(a[0], _stem(a[1]), _side(a[2], where), a[3].lower() == "target", conds))
     return out
 
 
