@@ -98,8 +98,8 @@ if [ "$small" = true ]; then
 fi
 asr=${p}_asr; train=${p}_train; enroll=${p}_enroll; test=${p}_test
 mkdir -p exp
-if [ -f exp/corpus ] && [ "$(cat exp/corpus)" != $corpus ] && [ $stage -gt 0 ]; then
-  echo "run.sh: exp/ holds a '$(cat exp/corpus)' run, not '$corpus'; run from stage 0 or in another checkout" >&2
+if [ -f exp/corpus ] && [ "$(cat exp/corpus)" != $corpus ]; then
+  echo "run.sh: exp/ holds a '$(cat exp/corpus)' run, not '$corpus': move exp/ and mfcc/ away or use another checkout" >&2
   exit 1
 fi
 echo $corpus > exp/corpus
