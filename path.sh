@@ -14,7 +14,7 @@ export PYTHONPATH="$PHONSID_ROOT/pyscripts${PYTHONPATH:+:$PYTHONPATH}"
 export LC_ALL=C
 export PYTHONUNBUFFERED=1
 # One thread per process unless a tool is told otherwise (--num-threads): steps run --nj jobs side by side, and
-# idle BLAS/OpenMP threads spinning beside another job's slow both down many times over.
+# BLAS/OpenMP threads spinning beside another job can slow both down.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 export MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
