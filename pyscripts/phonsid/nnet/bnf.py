@@ -37,6 +37,7 @@ import yaml
 from torch import nn
 
 from phonsid.io.atomic import atomic_open
+from phonsid.nnet.training import read_yaml_config
 
 FORMAT = "phonsid-bnf-dnn-1"
 NORMALIZATIONS = ("sliding-cmn", "speaker-mvn", "utterance-mvn", "none")
@@ -271,17 +272,7 @@ def apply_overrides(d: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
 def load_bnf_config(path: str | Path | None, overrides: list[str] | None = None) -> BnfConfig:
     """Reads a YAML configuration (the defaults when ``path`` is None) and applies ``section.key=value``
     overrides."""
-    d: dict[str, Any] = {}
-    source = "bottleneck DNN defaults"
-    if path:
-        source = str(path)
-        try:
-            with open(path, encoding="utf-8") as f:
-                d = yaml.safe_load(f) or {}
-        except FileNotFoundError:
-            raise BnfConfigError(f"config {path} does not exist") from None
-        except yaml.YAMLError as e:
-            raise BnfConfigError(f"config {path}: invalid YAML ({e})") from None
+    d, source = read_yaml_config(path, "config", "bottleneck DNN defaults", BnfConfigError)
     if not isinstance(d, dict):
         raise BnfConfigError(f"{source}: expected a mapping with sections {', '.join(_SECTIONS)}")
     try:

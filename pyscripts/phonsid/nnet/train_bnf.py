@@ -59,6 +59,8 @@ from phonsid.nnet.training import (
     KaldiSGD,
     NonFiniteLossError,
     SignalCatcher,
+    TrainResult,
+    amp_dtype,
     TrainingInterrupted,
     exponential_lrate,
     init_distributed,
@@ -67,26 +69,6 @@ from phonsid.nnet.training import (
 CSV_FIELDS = ["epoch", "step", "lrate", "train_objective", "train_accuracy", "train_speaker_accuracy",
               "valid_objective", "valid_accuracy", "valid_accuracy_heldout_speakers", "valid_speaker_accuracy",
               "majority_rate_valid", "frames_per_sec", "elapsed_sec"]
-
-
-@dataclass
-class TrainResult:
-    final_model: Path
-    num_steps: int
-    diagnostics: dict[str, float]
-
-
-def amp_dtype(name: str, device: torch.device) -> torch.dtype:
-    name = str(name).lower()
-    if name in ("bf16", "bfloat16"):
-        return torch.bfloat16
-    if name in ("fp16", "float16", "half"):
-        return torch.float16
-    if name == "auto":
-        if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-            return torch.float16
-        return torch.bfloat16
-    raise ValueError(f"--amp-dtype must be auto, bfloat16 or float16, got '{name}'")
 
 
 def lrate_at(step: int, total_steps: int, cfg: BnfConfig) -> float:

@@ -48,10 +48,13 @@ from phonsid.nnet.training import (
     KaldiSGD,
     NonFiniteLossError,
     SignalCatcher,
+    TrainResult,
     TrainingInterrupted,
+    amp_dtype as resolve_amp_dtype,
     exponential_lrate,
     init_distributed,
     per_step_shrink,
+    read_yaml_config,
 )
 from phonsid.nnet.xvector import (
     DEFAULT_MAX_CHUNK_SIZE,
@@ -159,17 +162,7 @@ def apply_overrides(d: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
 def load_xvector_config(path: str | Path | None, overrides: list[str] | None = None) -> XvectorConfig:
     """Reads ``conf/xvector.yaml`` (or the defaults when ``path`` is None) and applies ``section.key=value``
     overrides."""
-    d: dict[str, Any] = {}
-    source = "x-vector defaults"
-    if path:
-        source = str(path)
-        try:
-            with open(path, encoding="utf-8") as f:
-                d = yaml.safe_load(f) or {}
-        except FileNotFoundError:
-            raise ValueError(f"x-vector config {path} does not exist") from None
-        except yaml.YAMLError as e:
-            raise ValueError(f"x-vector config {path}: invalid YAML ({e})") from None
+    d, source = read_yaml_config(path, "x-vector config", "x-vector defaults")
     if not isinstance(d, dict):
         raise ValueError(f"{source}: expected a mapping with sections model/train/extract")
     try:
@@ -244,26 +237,6 @@ def rank_batch_indices(perm: np.ndarray, step_in_visit: int, rank: int, world_si
 CSV_FIELDS = ["step", "epoch", "archive", "effective_lrate", "train_objective", "train_accuracy",
               "valid_objective", "valid_accuracy", "train_subset_objective", "train_subset_accuracy",
               "egs_per_sec", "frames_per_sec", "max_change_limited", "global_max_change_limited", "elapsed_sec"]
-
-
-@dataclass
-class TrainResult:
-    final_model: Path
-    num_steps: int
-    diagnostics: dict[str, float]
-
-
-def _amp_dtype(name: str, device: torch.device) -> torch.dtype:
-    name = str(name).lower()
-    if name in ("bf16", "bfloat16"):
-        return torch.bfloat16
-    if name in ("fp16", "float16", "half"):
-        return torch.float16
-    if name == "auto":
-        if device.type == "cuda" and torch.cuda.is_bf16_supported():
-            return torch.bfloat16
-        return torch.float16 if device.type == "cuda" else torch.bfloat16
-    raise ValueError(f"--amp-dtype must be auto, bfloat16 or float16, got '{name}'")
 
 
 @torch.no_grad()
@@ -341,7 +314,7 @@ def _train(egs_dir: Path, out_dir: Path, config: XvectorConfig, ctx: DistContext
     use_amp = bool(amp) and device.type == "cuda"
     if amp and not use_amp:
         warn("--amp is only used on GPU; training in float32 on CPU")
-    dtype = _amp_dtype(amp_dtype, device) if use_amp else torch.float32
+    dtype = resolve_amp_dtype(amp_dtype, device) if use_amp else torch.float32
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and dtype == torch.float16)
 
     def autocast():

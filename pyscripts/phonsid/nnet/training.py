@@ -47,6 +47,48 @@ class TrainingInterrupted(RuntimeError):
 # schedules
 
 
+@dataclass
+class TrainResult:
+    """What a trainer returns: the final model, the number of optimizer steps, the last diagnostics."""
+
+    final_model: Path
+    num_steps: int
+    diagnostics: dict[str, float]
+
+
+def amp_dtype(name: str, device: torch.device) -> torch.dtype:
+    """The autocast dtype of ``--amp-dtype``: bfloat16, float16, or auto (bfloat16 where the device has it,
+    float16 on older GPUs)."""
+    name = str(name).lower()
+    if name in ("bf16", "bfloat16"):
+        return torch.bfloat16
+    if name in ("fp16", "float16", "half"):
+        return torch.float16
+    if name == "auto":
+        if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            return torch.float16
+        return torch.bfloat16
+    raise ValueError(f"--amp-dtype must be auto, bfloat16 or float16, got '{name}'")
+
+
+def read_yaml_config(path: str | Path | None, what: str, defaults_name: str,
+                     error: type[ValueError] = ValueError) -> tuple[dict[str, Any], str]:
+    """The mapping in a network's YAML config file ({} when ``path`` is None: the built-in defaults) and the name
+    messages give it (the path, or ``defaults_name``). Errors (``error``) say "<what> <path> ..."."""
+    import yaml
+
+    if not path:
+        return {}, defaults_name
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = yaml.safe_load(f) or {}
+    except FileNotFoundError:
+        raise error(f"{what} {path} does not exist") from None
+    except yaml.YAMLError as e:
+        raise error(f"{what} {path}: invalid YAML ({e})") from None
+    return d, str(path)
+
+
 class SignalCatcher:
     """While installed, SIGINT / SIGTERM only record themselves in ``signal`` (the training loop then writes a
     checkpoint and stops cleanly); ``restore()`` puts the previous handlers back. Not installed when ``enabled`` is
