@@ -1,59 +1,15 @@
 #!/usr/bin/env python3
-"""gmm-global-acc-stats: accumulate statistics for training a diagonal-covariance GMM."""
+"""gmm-global-acc-stats: accumulate statistics for training a diagonal-covariance GMM (see phonsid.gmm.global_cli)."""
 
 from __future__ import annotations
 
 import sys
 
-from phonsid.cli import KaldiOptionParser, get_logger
-from phonsid.gmm.diag_gmm import read_diag_gmm
-from phonsid.gmm.kaldi_io import string_to_gmm_flags
-from phonsid.gmm.mle import write_diag_gmm_accs
-from phonsid.gmm.options import add_compute_options, select_device
-from phonsid.gmm.sid_features import add_feature_options, feature_options, iter_features
-from phonsid.gmm.tools import accumulate_table, new_accs
-from phonsid.io import KaldiIOError
-
-USAGE = """Accumulate stats for training a diagonal-covariance GMM.
-Usage:  gmm-global-acc-stats [options] <model-in> <feature-rspecifier> <stats-out>
-e.g.: gmm-global-acc-stats 1.mdl scp:train.scp 1.acc"""
+from phonsid.gmm.global_cli import DIAG, acc_stats_main
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = KaldiOptionParser("gmm-global-acc-stats", USAGE)
-    p.add_bool("--binary", True, "Write output in binary mode")
-    p.add_argument("--update-flags", default="mvw", help="Which GMM parameters will be updated: subset of mvw.")
-    p.add_argument("--gselect", default="", help="rspecifier for gselect objects to limit the #Gaussians accessed "
-                   "on each frame.")
-    p.add_argument("--weights", default="", help="rspecifier for a vector of floats for each utterance, that's a "
-                   "per-frame weight.")
-    p.add_bool("--kaldi-preselect-quirk", False, "phonsid: reproduce Kaldi's DiagGmm::LogLikelihoodsPreselect, "
-               "which reads a selection whose last index is first + n - 1 as that index range (for bit-level "
-               "parity with Kaldi; the default computes the selected Gaussians)")
-    add_feature_options(p)
-    add_compute_options(p)
-    p.add_argument("args", nargs="*")
-    a = p.parse_args(argv)
-    if len(a.args) != 3:
-        p.print_help(sys.stderr)
-        return 1
-    model_in, feature_rspecifier, accs_out = a.args
-    log = get_logger("gmm-global-acc-stats")
-    try:
-        device = select_device(a, log)
-        gmm = read_diag_gmm(model_in)
-        accs = new_accs(gmm, string_to_gmm_flags(a.update_flags))
-        s = accumulate_table(gmm, iter_features(feature_rspecifier, feature_options(a), log), accs, a.gselect,
-                             a.weights, device, log, a.kaldi_preselect_quirk)
-        log.info(f"Done {s.num_done} files; {s.num_err} with errors.")
-        log.info(f"Overall likelihood per frame = {s.tot_like / max(s.tot_weight, 1e-300):.6g} over "
-                 f"{s.tot_weight:.6g} (weighted) frames.")
-        write_diag_gmm_accs(accs_out, accs, a.binary)
-        log.info(f"Written accs to {accs_out}")
-        return 0 if s.num_done else 1
-    except (ValueError, RuntimeError, KaldiIOError, OSError) as e:
-        log.error(str(e))
-        return 1
+    return acc_stats_main(DIAG, argv)
 
 
 if __name__ == "__main__":

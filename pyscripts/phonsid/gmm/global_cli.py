@@ -14,8 +14,10 @@ from phonsid.gmm.diag_gmm import read_diag_gmm, write_diag_gmm
 from phonsid.gmm.full_gmm import read_full_gmm, write_full_gmm
 from phonsid.gmm.kaldi_io import string_to_gmm_flags
 from phonsid.gmm import mle
-from phonsid.gmm.options import (add_mle_diag_options, add_mle_full_options, mle_diag_options, mle_full_options,
-                                 single_threaded)
+from phonsid.gmm.options import (add_compute_options, add_mle_diag_options, add_mle_full_options, mle_diag_options,
+                                 mle_full_options, select_device, single_threaded)
+from phonsid.gmm.sid_features import add_feature_options, feature_options, iter_features
+from phonsid.gmm.tools import accumulate_table, new_accs
 from phonsid.io import KaldiIOError
 
 
@@ -42,6 +44,48 @@ DIAG = GmmKind("gmm", "diagonal", read_diag_gmm, write_diag_gmm, mle.read_diag_g
                mle.mle_diag_update, add_mle_diag_options, mle_diag_options)
 FULL = GmmKind("fgmm", "full", read_full_gmm, write_full_gmm, mle.read_full_gmm_accs, mle.write_full_gmm_accs,
                mle.mle_full_update, add_mle_full_options, mle_full_options)
+
+
+def acc_stats_main(kind: GmmKind, argv: list[str] | None = None) -> int:
+    """``<prefix>-global-acc-stats [options] <model-in> <feature-rspecifier> <stats-out>``."""
+    prog = f"{kind.prefix}-global-acc-stats"
+    p = KaldiOptionParser(prog, f"""Accumulate stats for training a {kind.covariance}-covariance GMM.
+Usage:  {prog} [options] <model-in> <feature-rspecifier> <stats-out>
+e.g.: {prog} 1.mdl scp:train.scp 1.acc""")
+    p.add_bool("--binary", True, "Write output in binary mode")
+    p.add_argument("--update-flags", default="mvw", help="Which GMM parameters will be updated: subset of mvw.")
+    p.add_argument("--gselect", default="", help="rspecifier for gselect objects to limit the #Gaussians accessed "
+                   "on each frame.")
+    p.add_argument("--weights", default="", help="rspecifier for a vector of floats for each utterance, that's a "
+                   "per-frame weight.")
+    if not kind.full:
+        p.add_bool("--kaldi-preselect-quirk", False, "phonsid: reproduce Kaldi's DiagGmm::LogLikelihoodsPreselect, "
+                   "which reads a selection whose last index is first + n - 1 as that index range (for bit-level "
+                   "parity with Kaldi; the default computes the selected Gaussians)")
+    add_feature_options(p)
+    add_compute_options(p)
+    p.add_argument("args", nargs="*")
+    a = p.parse_args(argv)
+    if len(a.args) != 3:
+        p.print_help(sys.stderr)
+        return 1
+    model_in, feature_rspecifier, accs_out = a.args
+    log = get_logger(prog)
+    try:
+        device = select_device(a, log)
+        gmm = kind.read_gmm(model_in)
+        accs = new_accs(gmm, string_to_gmm_flags(a.update_flags))
+        s = accumulate_table(gmm, iter_features(feature_rspecifier, feature_options(a), log), accs, a.gselect,
+                             a.weights, device, log, getattr(a, "kaldi_preselect_quirk", False))
+        log.info(f"Done {s.num_done} files; {s.num_err} with errors.")
+        log.info(f"Overall likelihood per frame = {s.tot_like / max(s.tot_weight, 1e-300):.6g} over "
+                 f"{s.tot_weight:.6g} (weighted) frames.")
+        kind.write_accs(accs_out, accs, a.binary)
+        log.info(f"Written accs to {accs_out}")
+        return 0 if s.num_done else 1
+    except (ValueError, RuntimeError, KaldiIOError, OSError) as e:
+        log.error(str(e))
+        return 1
 
 
 def est_main(kind: GmmKind, argv: list[str] | None = None) -> int:
