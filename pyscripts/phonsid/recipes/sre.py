@@ -401,24 +401,35 @@ class Side:
 _YEAR = re.compile(r"^sre(?:20)?(\d\d)$", re.IGNORECASE)
 
 
+def _key_rows(path: str | os.PathLike, parses: Callable[[list[str]], bool], expected: str,
+              sep: str | None = ",", header: bool = True) -> Iterator[tuple[str, list[str]]]:
+    """The non-empty rows of a key or list file split at ``sep`` (None: whitespace), fields stripped, with their
+    ``file:line``. A row that does not parse is an error naming ``expected``, except a first line when the file
+    may have a ``header``."""
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            a = [x.strip() for x in line.strip().split(sep)] if sep else line.split()
+            if a in ([""], []):
+                continue
+            where = f"{path}:{lineno}"
+            if not parses(a):
+                if header and lineno == 1:
+                    continue
+                raise DataDirError(f"{where}: expected {expected}, got '{line.strip()}'")
+            yield where, a
+
+
 def read_sre_speaker_list(path: str | os.PathLike) -> dict[int, list[Side]]:
     """OpenSLR-15 ``speaker_list``: ``<speaker> <gender> sre<YYYY> <segment> <A|B>`` -> sides per year."""
     out: dict[int, list[Side]] = defaultdict(list)
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            fields = line.split()
-            if not fields:
-                continue
-            where = f"{path}:{lineno}"
-            if len(fields) != 5:
-                raise DataDirError(f"{where}: expected '<speaker> <gender> sre<YYYY> <segment> <A|B>', "
-                                   f"got '{line.strip()}'")
-            m = _YEAR.match(fields[2])
-            if not m:
-                raise DataDirError(f"{where}: bad SRE year '{fields[2]}' (expected e.g. sre2004)")
-            year = 2000 + int(m.group(1))
-            out[year].append(Side(f"sre-{fields[0]}", _gender(fields[1], where), f"sre{year % 100:02d}",
-                                  _stem(fields[3]), _side(fields[4], where)))
+    for where, fields in _key_rows(path, lambda a: len(a) == 5, "'<speaker> <gender> sre<YYYY> <segment> <A|B>'",
+                                   sep=None, header=False):
+        m = _YEAR.match(fields[2])
+        if not m:
+            raise DataDirError(f"{where}: bad SRE year '{fields[2]}' (expected e.g. sre2004)")
+        year = 2000 + int(m.group(1))
+        out[year].append(Side(f"sre-{fields[0]}", _gender(fields[1], where), f"sre{year % 100:02d}",
+                              _stem(fields[3]), _side(fields[4], where)))
     return dict(out)
 
 
@@ -426,18 +437,11 @@ def read_sre04_key(path: str | os.PathLike) -> list[Side]:
     """NIST's SRE04 key (``sre04_key-v2.txt``): segment, -, -, side, -, speaker, gender, ... per line; summed
     (two-speaker) and unknown sides are skipped."""
     out: list[Side] = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            a = line.split()
-            if not a:
-                continue
-            where = f"{path}:{lineno}"
-            if len(a) < 7:
-                raise DataDirError(f"{where}: expected at least 7 fields (segment .. side .. speaker gender), "
-                                   f"got '{line.strip()}'")
-            if a[3].upper() not in ("A", "B"):
-                continue
-            out.append(Side(f"sre-{a[5]}", _gender(a[6], where), "sre04", _stem(a[0]), a[3].upper()))
+    for where, a in _key_rows(path, lambda a: len(a) >= 7,
+                              "at least 7 fields (segment .. side .. speaker gender)", sep=None, header=False):
+        if a[3].upper() not in ("A", "B"):
+            continue
+        out.append(Side(f"sre-{a[5]}", _gender(a[6], where), "sre04", _stem(a[0]), a[3].upper()))
     return out
 
 
@@ -445,36 +449,12 @@ def read_sre05_key(path: str | os.PathLike) -> list[Side]:
     """NIST's SRE05 key (``sre05-key-v7b.txt``): speaker, segment, -, -, side, -, -, -, gender per line; summed
     sides and speakers of unknown gender are skipped (as Kaldi does)."""
     out: list[Side] = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            a = line.split()
-            if not a:
-                continue
-            where = f"{path}:{lineno}"
-            if len(a) < 9:
-                raise DataDirError(f"{where}: expected at least 9 fields (speaker segment .. side .. gender), "
-                                   f"got '{line.strip()}'")
-            if a[4].upper() not in ("A", "B") or a[8].lower() not in ("m", "f"):
-                continue
-            out.append(Side(f"sre-{a[0]}", a[8].lower(), "sre05", _stem(a[1]), a[4].upper()))
+    for where, a in _key_rows(path, lambda a: len(a) >= 9,
+                              "at least 9 fields (speaker segment .. side .. gender)", sep=None, header=False):
+        if a[4].upper() not in ("A", "B") or a[8].lower() not in ("m", "f"):
+            continue
+        out.append(Side(f"sre-{a[0]}", a[8].lower(), "sre05", _stem(a[1]), a[4].upper()))
     return out
-
-
-def _key_rows(path: str | os.PathLike, parses: Callable[[list[str]], bool],
-              expected: str) -> Iterator[tuple[str, list[str]]]:
-    """The comma-separated rows of a NIST key file, fields stripped, with their ``file:line``. A first line that
-    does not parse is a header and is skipped; a later one is an error naming ``expected``."""
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            a = [x.strip() for x in line.strip().split(",")]
-            if a == [""]:
-                continue
-            where = f"{path}:{lineno}"
-            if not parses(a):
-                if lineno == 1:
-                    continue
-                raise DataDirError(f"{where}: expected '{expected}', got '{line.strip()}'")
-            yield where, a
 
 
 SRE08_MODEL_KEY = "NIST_SRE08_short2.model.key"
@@ -488,13 +468,13 @@ def read_sre08_keys(model_key: str | os.PathLike, trial_key: str | os.PathLike) 
     model2spk: dict[str, tuple[str, str]] = {}
     out: list[Side] = []
     for where, a in _key_rows(model_key, lambda a: len(a) >= 4 and ":" in a[2]
-                              and a[1].lower() in ("m", "f", "male", "female"), "model,gender,segment:side,speaker"):
+                              and a[1].lower() in ("m", "f", "male", "female"), "'model,gender,segment:side,speaker'"):
         seg, _, side = a[2].partition(":")
         gender = _gender(a[1], where)
         model2spk[a[0]] = (f"sre-{a[3]}", gender)
         out.append(Side(f"sre-{a[3]}", gender, "sre08", _stem(seg), _side(side, where)))
     for where, a in _key_rows(trial_key, lambda a: len(a) >= 4 and a[3].lower() in ("target", "nontarget"),
-                              "model,segment,side,target|nontarget,..."):
+                              "'model,segment,side,target|nontarget,...'"):
         if a[3].lower() != "target" or a[0] not in model2spk:
             continue
         spk, gender = model2spk[a[0]]
@@ -616,25 +596,19 @@ def read_sre10_train_list(path: str | os.PathLike) -> dict[str, tuple[str, list[
     """An SRE10 ``train/<cond>.trn``: ``<model> <gender> <path.sph:side>[,<path.sph:side>...]`` -> model ->
     (gender, [(stem, side)])."""
     out: dict[str, tuple[str, list[tuple[str, str]]]] = {}
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            a = line.split()
-            if not a:
+    for where, a in _key_rows(path, lambda a: len(a) >= 3, "'<model> <gender> <file.sph:side>'", sep=None,
+                              header=False):
+        segs = []
+        for item in ",".join(a[2:]).split(","):
+            if not item:
                 continue
-            where = f"{path}:{lineno}"
-            if len(a) < 3:
-                raise DataDirError(f"{where}: expected '<model> <gender> <file.sph:side>', got '{line.strip()}'")
-            segs = []
-            for item in ",".join(a[2:]).split(","):
-                if not item:
-                    continue
-                seg, colon, side = item.rpartition(":")
-                if not colon:
-                    raise DataDirError(f"{where}: '{item}' has no ':<side>'")
-                segs.append((_stem(seg), _side(side, where)))
-            if a[0] in out:
-                raise DataDirError(f"{where}: model '{a[0]}' listed twice")
-            out[a[0]] = (_gender(a[1], where), segs)
+            seg, colon, side = item.rpartition(":")
+            if not colon:
+                raise DataDirError(f"{where}: '{item}' has no ':<side>'")
+            segs.append((_stem(seg), _side(side, where)))
+        if a[0] in out:
+            raise DataDirError(f"{where}: model '{a[0]}' listed twice")
+        out[a[0]] = (_gender(a[1], where), segs)
     return out
 
 
@@ -643,7 +617,7 @@ def read_sre10_trial_key(path: str | os.PathLike) -> list[Sre10Trial]:
     unscored trials are skipped)."""
     out: list[Sre10Trial] = []
     for where, a in _key_rows(path, lambda a: len(a) >= 5 and a[3].lower() in ("target", "nontarget"),
-                              "model,segment,side,target|nontarget,scored,c1..c9"):
+                              "'model,segment,side,target|nontarget,scored,c1..c9'"):
         if a[4].upper() != "Y":
             continue
         conds = frozenset(i for i, flag in enumerate(a[5:14], 1) if flag.upper() == "Y")
