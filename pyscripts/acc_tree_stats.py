@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     log = get_logger("acc_tree_stats.py")
 
     def body() -> int:
-        from phonsid.hmm.kaldi_util import read_object_file
+        from phonsid.io.kaldi_object import read_object_file
         from phonsid.hmm.transition_model import read_transition_model_from
         from phonsid.hmm.tree_build import accumulate_tree_stats, write_tree_stats
         from phonsid.io import RandomReader

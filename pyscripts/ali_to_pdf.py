@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         from phonsid.hmm.alignment import tids_to_pdfs
-        from phonsid.hmm.kaldi_util import read_object_file
+        from phonsid.io.kaldi_object import read_object_file
         from phonsid.hmm.transition_model import read_transition_model_from
         from phonsid.io import SequentialReader, TableWriter
 

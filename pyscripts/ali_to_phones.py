@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         import numpy as np
 
         from phonsid.hmm.alignment import split_to_phones, tids_to_phones
-        from phonsid.hmm.kaldi_util import read_object_file
+        from phonsid.io.kaldi_object import read_object_file
         from phonsid.hmm.transition_model import read_transition_model_from
         from phonsid.io import SequentialReader, TableWriter
 

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         from phonsid.hmm.alignment import AlignmentError, convert_alignment
-        from phonsid.hmm.kaldi_util import read_object_file
+        from phonsid.io.kaldi_object import read_object_file
         from phonsid.hmm.transition_model import read_transition_model_from
         from phonsid.hmm.tree import read_tree
         from phonsid.io import SequentialReader, TableWriter

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         from phonsid.hmm.gmm import write_gmm_accs_to
-        from phonsid.hmm.kaldi_util import write_object_file
+        from phonsid.io.kaldi_object import write_object_file
         from phonsid.hmm.model import read_gmm_model
         from phonsid.hmm.train import accumulate
         from phonsid.io import RandomReader

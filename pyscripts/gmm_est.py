@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         from phonsid.hmm.gmm import GmmUpdateOptions, read_gmm_accs_from
-        from phonsid.hmm.kaldi_util import read_object_file
+        from phonsid.io.kaldi_object import read_object_file
         from phonsid.hmm.model import read_gmm_model, write_gmm_model
         from phonsid.hmm.train import EstimateOptions, estimate
         from phonsid.io import write_kaldi_vector

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         from phonsid.hmm.gmm import read_gmm_accs_from, write_gmm_accs_to
-        from phonsid.hmm.kaldi_util import read_object_file, write_object_file
+        from phonsid.io.kaldi_object import read_object_file, write_object_file
 
         total = None
         for path in a.stats_in:

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         from phonsid.hmm.alignment import AlignmentError, align_words, format_alignment, split_to_phones
-        from phonsid.hmm.kaldi_util import read_object_file
+        from phonsid.io.kaldi_object import read_object_file
         from phonsid.hmm.lang import read_lang, read_symbol_table, read_transcripts
         from phonsid.hmm.transition_model import read_transition_model_from
         from phonsid.io import SequentialReader

@@ -9,7 +9,7 @@ import pytest
 from phonsid.hmm.gmm import (
     AmDiagGmm, GmmAccs, read_diag_gmm_from, split_targets, read_gmm_accs_from, write_gmm_accs_to,
 )
-from phonsid.hmm.kaldi_util import read_object_file, write_object_file
+from phonsid.io.kaldi_object import read_object_file, write_object_file
 from phonsid.hmm.model import GmmHmmModel, read_gmm_model, write_gmm_model
 from phonsid.hmm.topology import make_topology, read_hmm_topology, write_hmm_topology, TopologyError, HmmTopology
 from phonsid.hmm.transition_model import TransitionModel

@@ -62,7 +62,7 @@ def test_tool_chain_trains_and_aligns(setup, capsys):
                                 f"{exp}/{it + 1}.mdl"]) == 0
         capsys.readouterr()
         from phonsid.hmm.gmm import read_gmm_accs_from
-        from phonsid.hmm.kaldi_util import read_object_file
+        from phonsid.io.kaldi_object import read_object_file
 
         acc = read_object_file(f"{exp}/{it}.acc", read_gmm_accs_from)
         likes.append(acc.tot_like / acc.tot_frames)

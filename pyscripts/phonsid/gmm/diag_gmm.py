@@ -19,6 +19,7 @@ import torch
 
 from phonsid.gmm import kaldi_io as kio
 from phonsid.io import KaldiFormatError, KaldiReader, KaldiWriter
+from phonsid.io.kaldi_object import read_object_file, write_object_file
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -217,8 +218,8 @@ def write_diag_gmm_to(w: KaldiWriter, gmm: DiagGmm) -> None:
 
 def read_diag_gmm(rxfilename: str) -> DiagGmm:
     """Reads a Kaldi DiagGmm (``.dubm``; binary or text; path, ``-`` or ``cmd |``)."""
-    return kio.read_object_file(rxfilename, read_diag_gmm_from)
+    return read_object_file(rxfilename, read_diag_gmm_from)
 
 
 def write_diag_gmm(wxfilename: str, gmm: DiagGmm, binary: bool = True) -> None:
-    kio.write_object_file(wxfilename, binary, lambda w: write_diag_gmm_to(w, gmm))
+    write_object_file(wxfilename, binary, lambda w: write_diag_gmm_to(w, gmm))

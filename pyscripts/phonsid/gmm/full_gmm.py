@@ -23,6 +23,7 @@ from phonsid.gmm import kaldi_io as kio
 from phonsid.gmm import linalg as la
 from phonsid.gmm.diag_gmm import LIKELIHOOD_DTYPE, LOG_2PI, DiagGmm, as_float32_values
 from phonsid.io import KaldiFormatError, KaldiReader, KaldiWriter
+from phonsid.io.kaldi_object import read_object_file, write_object_file
 
 
 @dataclasses.dataclass
@@ -260,8 +261,8 @@ def write_full_gmm_to(w: KaldiWriter, gmm: FullGmm) -> None:
 
 def read_full_gmm(rxfilename: str) -> FullGmm:
     """Reads a Kaldi FullGmm (``.ubm``; binary or text)."""
-    return kio.read_object_file(rxfilename, read_full_gmm_from)
+    return read_object_file(rxfilename, read_full_gmm_from)
 
 
 def write_full_gmm(wxfilename: str, gmm: FullGmm, binary: bool = True) -> None:
-    kio.write_object_file(wxfilename, binary, lambda w: write_full_gmm_to(w, gmm))
+    write_object_file(wxfilename, binary, lambda w: write_full_gmm_to(w, gmm))

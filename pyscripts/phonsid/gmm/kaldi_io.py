@@ -9,13 +9,11 @@ models are re-written byte for byte. Helpers that write accept ``KaldiWriter`` a
 from __future__ import annotations
 
 import struct
-from typing import Callable, TypeVar
 
 import numpy as np
 
-from phonsid.io import KaldiFormatError, KaldiReader, KaldiWriter, open_rxfilename, open_wxfilename
+from phonsid.io import KaldiFormatError, KaldiReader, KaldiWriter
 
-T = TypeVar("T")
 
 #: GMM update flags (Kaldi's GmmUpdateFlags): m = means, v = variances, w = weights, t = transitions.
 GMM_MEANS, GMM_VARIANCES, GMM_WEIGHTS, GMM_TRANSITIONS = 1, 2, 4, 8
@@ -131,24 +129,6 @@ def read_sp_matrix64(r: KaldiReader) -> np.ndarray:
             out[i, : i + 1] = row
         return out + np.tril(out, -1).T
     return np.asarray(r.read_sp_matrix(), dtype=np.float64)
-
-
-def read_object_file(rxfilename: str, read: Callable[[KaldiReader], T]) -> T:
-    """Opens ``rxfilename`` (path, ``-`` or ``cmd |``), detects binary/text and calls ``read(reader)``."""
-    with open_rxfilename(rxfilename) as f:
-        r = KaldiReader(f, name=rxfilename)
-        try:
-            return read(r)
-        except KaldiFormatError:
-            raise
-        except (ValueError, IndexError) as e:
-            raise KaldiFormatError(f"{rxfilename}: {e}") from e
-
-
-def write_object_file(wxfilename: str, binary: bool, write: Callable[[KaldiWriter], None]) -> None:
-    """Opens ``wxfilename`` for writing (atomically for paths) and calls ``write(writer)``."""
-    with open_wxfilename(wxfilename) as f:
-        write(KaldiWriter(f, binary))
 
 
 def expect_one_of(r: KaldiReader, tokens: tuple[str, ...]) -> str:

@@ -28,6 +28,7 @@ from phonsid.gmm import linalg as la
 from phonsid.gmm.diag_gmm import LIKELIHOOD_DTYPE, DiagGmm
 from phonsid.gmm.full_gmm import FullGmm
 from phonsid.io import KaldiFormatError, KaldiReader, KaldiWriter
+from phonsid.io.kaldi_object import read_object_file, write_object_file
 
 _LOG = logging.getLogger("phonsid.gmm")
 
@@ -235,19 +236,19 @@ def write_full_gmm_accs_to(w: KaldiWriter, acc: FullGmmAccs) -> None:
 
 
 def read_diag_gmm_accs(rxfilename: str) -> DiagGmmAccs:
-    return kio.read_object_file(rxfilename, read_diag_gmm_accs_from)
+    return read_object_file(rxfilename, read_diag_gmm_accs_from)
 
 
 def write_diag_gmm_accs(wxfilename: str, acc: DiagGmmAccs, binary: bool = True) -> None:
-    kio.write_object_file(wxfilename, binary, lambda w: write_diag_gmm_accs_to(w, acc))
+    write_object_file(wxfilename, binary, lambda w: write_diag_gmm_accs_to(w, acc))
 
 
 def read_full_gmm_accs(rxfilename: str) -> FullGmmAccs:
-    return kio.read_object_file(rxfilename, read_full_gmm_accs_from)
+    return read_object_file(rxfilename, read_full_gmm_accs_from)
 
 
 def write_full_gmm_accs(wxfilename: str, acc: FullGmmAccs, binary: bool = True) -> None:
-    kio.write_object_file(wxfilename, binary, lambda w: write_full_gmm_accs_to(w, acc))
+    write_object_file(wxfilename, binary, lambda w: write_full_gmm_accs_to(w, acc))
 
 
 def sum_accs(rxfilenames: list[str], full: bool):

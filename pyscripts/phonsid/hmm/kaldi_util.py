@@ -8,14 +8,12 @@ int32 values; in text they are ``[ 1 2 3 ]``. An unsigned basic type carries a n
 from __future__ import annotations
 
 import struct
-from typing import Callable, Sequence, TypeVar
+from typing import Sequence
 
 import numpy as np
 
-from phonsid.io import KaldiReader, KaldiWriter, open_rxfilename, open_wxfilename
+from phonsid.io import KaldiReader, KaldiWriter
 from phonsid.io.kaldi_object import KaldiFormatError
-
-T = TypeVar("T")
 
 
 def write_int_vector(w: KaldiWriter, values: Sequence[int]) -> None:
@@ -63,21 +61,3 @@ def read_uint32(r: KaldiReader) -> int:
             raise KaldiFormatError(f"{r.name}: expected an unsigned 32-bit integer, got size byte {size_byte}")
         return struct.unpack("<I", r.read_bytes(4, "uint32"))[0]
     return r.read_int()
-
-
-def read_object_file(rxfilename: str, read: Callable[[KaldiReader], T]) -> T:
-    """Opens a Kaldi object file (binary or text, path, ``-`` or ``cmd |``) and calls ``read``."""
-    with open_rxfilename(rxfilename) as f:
-        r = KaldiReader(f, name=rxfilename)
-        try:
-            return read(r)
-        except KaldiFormatError:
-            raise
-        except (ValueError, IndexError, KeyError) as e:
-            raise KaldiFormatError(f"{rxfilename}: {e}") from e
-
-
-def write_object_file(wxfilename: str, binary: bool, write: Callable[[KaldiWriter], None]) -> None:
-    """Writes a Kaldi object file (atomically for plain paths)."""
-    with open_wxfilename(wxfilename) as f:
-        write(KaldiWriter(f, binary))

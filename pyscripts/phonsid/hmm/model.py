@@ -8,7 +8,7 @@ import dataclasses
 from phonsid.io import KaldiReader, KaldiWriter
 from phonsid.io.kaldi_object import KaldiFormatError
 from phonsid.hmm.gmm import AmDiagGmm, read_am_diag_gmm_from, write_am_diag_gmm_to
-from phonsid.hmm.kaldi_util import read_object_file, write_object_file
+from phonsid.io.kaldi_object import read_object_file, write_object_file
 from phonsid.hmm.transition_model import TransitionModel, read_transition_model_from, write_transition_model_to
 
 

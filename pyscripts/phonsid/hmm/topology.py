@@ -17,7 +17,8 @@ from typing import Iterable
 
 from phonsid.io import KaldiReader, KaldiWriter
 from phonsid.io.kaldi_object import KaldiFormatError
-from phonsid.hmm.kaldi_util import read_int_vector, read_object_file, write_int_vector, write_object_file
+from phonsid.hmm.kaldi_util import read_int_vector, write_int_vector
+from phonsid.io.kaldi_object import read_object_file, write_object_file
 
 NO_PDF = -1
 

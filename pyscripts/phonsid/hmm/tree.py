@@ -12,11 +12,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterable, Mapping, Sequence, Union
 
+from phonsid.hmm.kaldi_util import read_int_vector, read_uint32, write_int_vector, write_uint32
 from phonsid.io import KaldiReader, KaldiWriter
-from phonsid.io.kaldi_object import KaldiFormatError
-from phonsid.hmm.kaldi_util import (
-    read_int_vector, read_object_file, read_uint32, write_int_vector, write_object_file, write_uint32,
-)
+from phonsid.io.kaldi_object import KaldiFormatError, read_object_file, write_object_file
 
 PDF_CLASS_KEY = -1
 

@@ -34,7 +34,7 @@ from phonsid.hmm.tree import (
 )
 from phonsid.io import KaldiReader, KaldiWriter
 from phonsid.io.kaldi_object import KaldiFormatError
-from phonsid.hmm.kaldi_util import read_object_file, write_object_file
+from phonsid.io.kaldi_object import read_object_file, write_object_file
 
 LOG_2PI = math.log(2 * math.pi)
 VAR_FLOOR = 0.01  # Kaldi's GaussClusterable variance floor in tree building

@@ -11,7 +11,7 @@ compressed matrices. Text mode writes the same fields as whitespace-separated wo
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO
+from typing import BinaryIO, Callable, TypeVar
 
 import numpy as np
 from kaldiio.compression_header import GlobalHeader, PerColHeader
@@ -416,6 +416,28 @@ def _fmt(x: float, double: bool = False) -> str:
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(value) if double else str(np.float32(value))
+
+
+T = TypeVar("T")
+
+
+def read_object_file(rxfilename: str, read: Callable[[KaldiReader], T]) -> T:
+    """Opens a Kaldi object file (binary or text; a path, ``-`` or ``cmd |``) and returns ``read(reader)``; a value
+    the reader cannot parse is a ``KaldiFormatError`` naming the file."""
+    with open_rxfilename(rxfilename) as f:
+        r = KaldiReader(f, name=rxfilename)
+        try:
+            return read(r)
+        except KaldiFormatError:
+            raise
+        except (ValueError, IndexError, KeyError) as e:
+            raise KaldiFormatError(f"{rxfilename}: {e}") from e
+
+
+def write_object_file(wxfilename: str, binary: bool, write: Callable[[KaldiWriter], None]) -> None:
+    """Opens ``wxfilename`` for writing (atomically for plain paths) and calls ``write(writer)``."""
+    with open_wxfilename(wxfilename) as f:
+        write(KaldiWriter(f, binary))
 
 
 def read_kaldi_matrix(rxfilename: str) -> np.ndarray:

@@ -23,6 +23,7 @@ import torch
 from phonsid.gmm import kaldi_io as kio
 from phonsid.gmm.full_gmm import FullGmm
 from phonsid.io import KaldiFormatError, KaldiReader, KaldiWriter
+from phonsid.io.kaldi_object import read_object_file, write_object_file
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -219,8 +220,8 @@ def write_ivector_extractor_to(w: KaldiWriter, ext: IvectorExtractor) -> None:
 
 def read_ivector_extractor(rxfilename: str) -> IvectorExtractor:
     """Reads a Kaldi ``.ie`` file (binary or text)."""
-    return kio.read_object_file(rxfilename, read_ivector_extractor_from)
+    return read_object_file(rxfilename, read_ivector_extractor_from)
 
 
 def write_ivector_extractor(wxfilename: str, ext: IvectorExtractor, binary: bool = True) -> None:
-    kio.write_object_file(wxfilename, binary, lambda w: write_ivector_extractor_to(w, ext))
+    write_object_file(wxfilename, binary, lambda w: write_ivector_extractor_to(w, ext))

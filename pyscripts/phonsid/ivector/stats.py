@@ -19,6 +19,7 @@ import torch
 
 from phonsid.gmm import kaldi_io as kio
 from phonsid.io import KaldiFormatError, KaldiReader, KaldiWriter
+from phonsid.io.kaldi_object import read_object_file, write_object_file
 from phonsid.ivector.estimation import BatchStats, auxf, ivector_posterior, second_order_auxf
 from phonsid.ivector.extractor import IvectorExtractor, pack, unpack
 
@@ -254,11 +255,11 @@ def write_ivector_stats_to(w: KaldiWriter, st: IvectorExtractorStats) -> None:
 
 
 def read_ivector_stats(rxfilename: str) -> IvectorExtractorStats:
-    return kio.read_object_file(rxfilename, read_ivector_stats_from)
+    return read_object_file(rxfilename, read_ivector_stats_from)
 
 
 def write_ivector_stats(wxfilename: str, stats: IvectorExtractorStats, binary: bool = True) -> None:
-    kio.write_object_file(wxfilename, binary, lambda w: write_ivector_stats_to(w, stats))
+    write_object_file(wxfilename, binary, lambda w: write_ivector_stats_to(w, stats))
 
 
 def sum_ivector_stats(rxfilenames: list[str]) -> IvectorExtractorStats:
