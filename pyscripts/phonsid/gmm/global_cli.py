@@ -11,7 +11,7 @@ import numpy as np
 
 from phonsid.cli import KaldiOptionParser, get_logger
 from phonsid.gmm.diag_gmm import read_diag_gmm, write_diag_gmm
-from phonsid.gmm.full_gmm import read_full_gmm, write_full_gmm
+from phonsid.gmm.full_gmm import FullGmm, read_full_gmm, write_full_gmm
 from phonsid.gmm.kaldi_io import string_to_gmm_flags
 from phonsid.gmm import mle
 from phonsid.gmm.options import (add_compute_options, add_mle_diag_options, add_mle_full_options, mle_diag_options,
@@ -145,6 +145,33 @@ Usage: {prog} [options] stats-out stats-in1 stats-in2 ...""")
         kind.write_accs(a.args[0], total, a.binary)
         log.info(f"Summed {len(a.args) - 1} stats, total count {total.occupancy.sum():.6g}")
         log.info(f"Written stats to {a.args[0]}")
+        return 0
+    except (ValueError, KaldiIOError, OSError) as e:
+        log.error(str(e))
+        return 1
+
+
+def convert_main(source: GmmKind, argv: list[str] | None = None) -> int:
+    """``gmm-global-to-fgmm`` (``source`` = DIAG) or ``fgmm-global-to-gmm`` (FULL): the model in the other
+    covariance type (a full GMM keeps its covariances' diagonals)."""
+    target = DIAG if source.full else FULL
+    prog = f"{source.prefix}-global-to-{target.prefix}"
+    ext_in, ext_out = ("fgmm", "gmm") if source.full else ("gmm", "fgmm")
+    usage = (f"Convert single {source.covariance}-covariance GMM to single {target.covariance}-covariance GMM.\n"
+             f"Usage: {prog} [options] 1.{ext_in} 1.{ext_out}")
+    p = KaldiOptionParser(prog, usage)
+    p.add_bool("--binary", True, "Write output in binary mode")
+    p.add_argument("args", nargs="*")
+    a = p.parse_args(argv)
+    if len(a.args) != 2:
+        p.print_help(sys.stderr)
+        return 1
+    log = get_logger(prog)
+    single_threaded()
+    try:
+        gmm = source.read_gmm(a.args[0])
+        target.write_gmm(a.args[1], gmm.to_diag() if source.full else FullGmm.from_diag(gmm), a.binary)
+        log.info(f"Written {target.covariance}-covariance GMM to {a.args[1]}")
         return 0
     except (ValueError, KaldiIOError, OSError) as e:
         log.error(str(e))
