@@ -65,7 +65,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from phonsid.data.kaldi_map import DataDirError, c_sorted, utt2spk_to_spk2utt, write_list_map, write_map
+from phonsid.data.kaldi_map import DataDirError
 
 _LOG = logging.getLogger("phonsid.recipes.sre")
 
@@ -641,17 +641,10 @@ def _write_dir(out: Path, utt2spk: Mapping[str, str], wav: Mapping[str, str],
                spk2gender: Mapping[str, str] | None = None,
                trials: Mapping[str, Sequence[str]] | None = None) -> None:
     """Writes a data dir beside ``out``, validates it and renames it into place (nothing half-written is left)."""
-    from phonsid.data import staged_dir, validate_data_dir
+    from phonsid.recipes.dataset import DataSet, write_data_set
 
-    with staged_dir(out) as tmp:
-        write_map(tmp / "utt2spk", utt2spk)
-        write_list_map(tmp / "spk2utt", utt2spk_to_spk2utt(utt2spk))
-        write_map(tmp / "wav.scp", wav)
-        if spk2gender:
-            write_map(tmp / "spk2gender", spk2gender)
-        for name, lines in (trials or {}).items():
-            (tmp / name).write_text("".join(line + "\n" for line in c_sorted(lines)), encoding="utf-8")
-        validate_data_dir(tmp, no_feats=True, no_text=True)
+    write_data_set(out, DataSet(dict(utt2spk), dict(wav), spk2gender=dict(spk2gender) if spk2gender else None),
+                   trials)
 
 
 def _hours(paths: Iterable[Path], channels_used: Mapping[Path, int]) -> float | None:

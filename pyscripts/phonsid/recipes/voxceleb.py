@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from phonsid.data import DataDirError
-from phonsid.recipes.fisher_swbd import DataSet, write_data_set
+from phonsid.recipes.dataset import DataSet, write_data_set
 
 RATE = 16000
 TRAIN_PARTS = ("vox2_dev", "vox2_test", "vox1_dev")
