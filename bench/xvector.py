@@ -26,7 +26,8 @@ from phonsid.io.atomic import atomic_write_text  # noqa: E402
 from phonsid.nnet.train_xvector import load_xvector_config, train_xvector  # noqa: E402
 from phonsid.nnet.training import KaldiSGD, DistContext  # noqa: E402
 from phonsid.nnet.xvector import XvectorTDNN  # noqa: E402
-from phonsid.nnet.xvector_egs import EgsArchive, Prefetcher  # noqa: E402
+from phonsid.nnet.prefetch import Prefetcher  # noqa: E402
+from phonsid.nnet.xvector_egs import EgsArchive  # noqa: E402
 from phonsid.nnet.xvector_extract import XvectorExtractor  # noqa: E402
 
 MODELS = {

@@ -11,7 +11,6 @@ from phonsid.nnet.frames import (
     FrameSet,
     FrameSetError,
     FrameSetWriter,
-    Prefetcher,
     check_offsets,
     epoch_permutation,
     rank_batch,
@@ -109,20 +108,3 @@ def test_epoch_schedule_partitions_frames_over_processes():
     # one process sees the same frames as the two together, in the same global order
     single = np.concatenate([rank_batch(perm, s, 0, 1, batch * world) for s in range(spe)])
     np.testing.assert_array_equal(single, seen)
-
-
-def test_prefetcher_keeps_order_and_raises_errors():
-    with Prefetcher(range(20), lambda i: i * i, depth=3) as p:
-        assert list(p) == [i * i for i in range(20)]
-
-    def boom(i):
-        if i == 4:
-            raise RuntimeError("bad batch 4")
-        return i
-
-    with Prefetcher(range(10), boom, depth=2) as p:
-        got = []
-        with pytest.raises(RuntimeError, match="bad batch 4"):
-            for v in p:
-                got.append(v)
-    assert got == [0, 1, 2, 3]

@@ -13,7 +13,6 @@ from phonsid.nnet.xvector_egs import (
     EgsArchive,
     EgsDir,
     EgsError,
-    Prefetcher,
     RangeLine,
     allocate_egs,
     archives_per_job,
@@ -148,26 +147,6 @@ def test_archive_writer_errors_name_the_utterance(tmp_path):
     with pytest.raises(EgsError, match="label 4 outside"):
         write_egs_archives([RangeLine("u1", 0, 1, 0, 40, 4)], [str(tmp_path / "egs.2")], feats.__getitem__,
                            num_pdfs=3)
-
-
-def test_prefetcher_keeps_order_and_passes_errors():
-    with Prefetcher(range(50), lambda i: i * i, depth=3) as p:
-        assert list(p) == [i * i for i in range(50)]
-
-    def boom(i):
-        if i == 5:
-            raise ValueError("bad item 5")
-        return i
-
-    got = []
-    with pytest.raises(ValueError, match="bad item 5"):
-        with Prefetcher(range(10), boom) as p:
-            for x in p:
-                got.append(x)
-    assert got == [0, 1, 2, 3, 4]
-    p = Prefetcher(range(10 ** 6), lambda i: i, depth=2)
-    assert next(iter(p)) == 0
-    p.close()  # stops the producer early
 
 
 def test_get_egs_script_matches_in_process_build(tmp_path, env, make_speakers, write_data_dir):

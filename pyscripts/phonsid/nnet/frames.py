@@ -23,11 +23,9 @@ run would.
 
 from __future__ import annotations
 
-import queue
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -248,58 +246,7 @@ def rank_batch(perm: np.ndarray, step: int, rank: int, world_size: int, minibatc
     return perm[start:start + minibatch_size]
 
 
-class Prefetcher:
-    """Runs ``produce(item)`` for each item in a background thread, ``depth`` items ahead; iterate to get the
-    results in order. Exceptions in the thread are raised in the consumer. Use as a context manager."""
-
-    _END = object()
-
-    def __init__(self, items: Iterable, produce: Callable, depth: int = 4) -> None:
-        self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(iter(items), produce), daemon=True)
-        self._thread.start()
-
-    def _run(self, items: Iterator, produce: Callable) -> None:
-        try:
-            for item in items:
-                if self._stop.is_set():
-                    return
-                self._put(("ok", produce(item)))
-        except BaseException as e:  # noqa: BLE001 - handed to the consumer
-            self._put(("error", e))
-            return
-        self._put(("ok", self._END))
-
-    def _put(self, value) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(value, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def __iter__(self):
-        while True:
-            kind, value = self._queue.get()
-            if kind == "error":
-                raise value
-            if value is self._END:
-                return
-            yield value
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def __enter__(self) -> "Prefetcher":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
 __all__ = [
-    "DeviceFrameSet", "FrameSet", "FrameSetError", "FrameSetWriter", "Prefetcher", "check_offsets",
+    "DeviceFrameSet", "FrameSet", "FrameSetError", "FrameSetWriter", "check_offsets",
     "epoch_permutation", "frame_set_nbytes", "rank_batch", "splice_indices", "splice_utterance", "steps_per_epoch",
 ]

@@ -46,12 +46,12 @@ from phonsid.nnet.bnf_data import read_egs_info
 from phonsid.nnet.frames import (
     DeviceFrameSet,
     FrameSet,
-    Prefetcher,
     epoch_permutation,
     frame_set_nbytes,
     rank_batch,
     steps_per_epoch,
 )
+from phonsid.nnet.prefetch import Prefetcher
 from phonsid.nnet.training import (
     Checkpointer,
     CsvLog,

@@ -63,7 +63,8 @@ from phonsid.nnet.xvector import (
     XvectorTDNN,
     save_xvector_model,
 )
-from phonsid.nnet.xvector_egs import EgsArchive, EgsDir, Prefetcher
+from phonsid.nnet.prefetch import Prefetcher
+from phonsid.nnet.xvector_egs import EgsArchive, EgsDir
 
 # ---------------------------------------------------------------------------------------------------------------
 # configuration (conf/xvector.yaml)

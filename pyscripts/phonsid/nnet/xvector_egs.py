@@ -30,13 +30,11 @@ from __future__ import annotations
 
 import math
 import os
-import queue
 import random
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -460,68 +458,6 @@ class EgsDir:
 
 # ---------------------------------------------------------------------------------------------------------------
 # prefetching
-
-
-class Prefetcher:
-    """Runs ``produce(item)`` for each item on a background thread, keeping up to ``depth`` results ready.
-
-    Iterating yields the results in order; an exception in ``produce`` is re-raised in the consumer. ``close()``
-    (or leaving a ``with`` block) stops the thread early. numpy's memmap gathers and dtype conversions, and torch's
-    pinning, release the GIL, so the thread overlaps with the training step.
-    """
-
-    _DONE = object()
-
-    def __init__(self, items: Iterable, produce: Callable, depth: int = 4) -> None:
-        self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(iter(items), produce), daemon=True)
-        self._thread.start()
-
-    def _run(self, items: Iterator, produce: Callable) -> None:
-        try:
-            for item in items:
-                if self._stop.is_set():
-                    return
-                result = produce(item)
-                while not self._stop.is_set():
-                    try:
-                        self._queue.put((True, result), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-        except BaseException as e:  # noqa: BLE001 - handed to the consumer
-            self._put_final((False, e))
-            return
-        self._put_final((True, self._DONE))
-
-    def _put_final(self, item) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def __iter__(self):
-        while True:
-            ok, value = self._queue.get()
-            if not ok:
-                self.close()
-                raise value
-            if value is self._DONE:
-                return
-            yield value
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> "Prefetcher":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 # ---------------------------------------------------------------------------------------------------------------
