@@ -1,11 +1,15 @@
-"""phonsid.nnet.training.SignalCatcher: an interrupt becomes a flag the training loop checkpoints on."""
+"""phonsid.nnet.training: an interrupt becomes a flag the training loop checkpoints on (SignalCatcher); mixed
+precision set-up (setup_amp, amp_dtype)."""
 
 from __future__ import annotations
 
 import os
 import signal
 
-from phonsid.nnet.training import SignalCatcher
+import pytest
+import torch
+
+from phonsid.nnet.training import SignalCatcher, amp_dtype, setup_amp
 
 
 def test_signals_are_recorded_and_handlers_restored() -> None:
@@ -28,3 +32,21 @@ def test_disabled_catcher_installs_nothing() -> None:
     assert signal.getsignal(signal.SIGINT) == before
     catcher.restore()
     assert catcher.signal is None
+
+
+def test_amp_is_off_on_cpu_with_a_warning() -> None:
+    warnings: list[str] = []
+    use_amp, dtype, scaler, autocast = setup_amp(True, "auto", torch.device("cpu"), warnings.append)
+    assert (use_amp, dtype, scaler.is_enabled()) == (False, torch.float32, False)
+    assert warnings and "GPU" in warnings[0]
+    with autocast():
+        assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
+    assert setup_amp(False, "auto", torch.device("cpu"), warnings.append)[0] is False and len(warnings) == 1
+
+
+def test_amp_dtype_names() -> None:
+    cpu = torch.device("cpu")
+    assert amp_dtype("bf16", cpu) == amp_dtype("bfloat16", cpu) == amp_dtype("auto", cpu) == torch.bfloat16
+    assert amp_dtype("fp16", cpu) == amp_dtype("half", cpu) == torch.float16
+    with pytest.raises(ValueError, match="--amp-dtype"):
+        amp_dtype("int8", cpu)

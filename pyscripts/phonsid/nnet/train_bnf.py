@@ -60,7 +60,7 @@ from phonsid.nnet.training import (
     NonFiniteLossError,
     SignalCatcher,
     TrainResult,
-    amp_dtype,
+    setup_amp,
     TrainingInterrupted,
     exponential_lrate,
     init_distributed,
@@ -252,14 +252,7 @@ def _train(egs: Path, out_dir: Path, config: BnfConfig, ctx: DistContext, amp: b
     model.set_input_stats(stats["mean"], stats["std"])
     model.to(device)
     opt = _make_optimizer(model, config)
-    use_amp = bool(amp) and device.type == "cuda"
-    if amp and not use_amp:
-        warn("--amp is only used on GPU; training in float32 on CPU")
-    dtype = amp_dtype(amp_name, device) if use_amp else torch.float32
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and dtype == torch.float16)
-
-    def autocast():
-        return torch.autocast(device_type=device.type, dtype=dtype, enabled=use_amp)
+    use_amp, dtype, scaler, autocast = setup_amp(amp, amp_name, device, warn)
 
     checkpointer = Checkpointer(out_dir / "checkpoints", tc.keep_checkpoints)
     step = 0
@@ -484,4 +477,4 @@ def write_final_model(out_dir: Path, model: BottleneckDNN, config: BnfConfig, eg
     atomic_write_text(out_dir / "valid_accuracy", "".join(lines))
 
 
-__all__ = ["CSV_FIELDS", "TrainResult", "amp_dtype", "evaluate", "lrate_at", "train_bnf", "write_final_model"]
+__all__ = ["CSV_FIELDS", "TrainResult", "evaluate", "lrate_at", "train_bnf", "write_final_model"]

@@ -50,11 +50,11 @@ from phonsid.nnet.training import (
     SignalCatcher,
     TrainResult,
     TrainingInterrupted,
-    amp_dtype as resolve_amp_dtype,
     exponential_lrate,
     init_distributed,
     per_step_shrink,
     read_yaml_config,
+    setup_amp,
 )
 from phonsid.nnet.xvector import (
     DEFAULT_MAX_CHUNK_SIZE,
@@ -312,14 +312,7 @@ def _train(egs_dir: Path, out_dir: Path, config: XvectorConfig, ctx: DistContext
     groups = [(name, list(mod.parameters()), tc.output_max_change if name == "output" else tc.max_change)
               for name, mod in comps]
     opt = KaldiSGD(groups, momentum=tc.momentum, max_param_change=tc.max_param_change)
-    use_amp = bool(amp) and device.type == "cuda"
-    if amp and not use_amp:
-        warn("--amp is only used on GPU; training in float32 on CPU")
-    dtype = resolve_amp_dtype(amp_dtype, device) if use_amp else torch.float32
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and dtype == torch.float16)
-
-    def autocast():
-        return torch.autocast(device_type=device.type, dtype=dtype, enabled=use_amp)
+    use_amp, dtype, scaler, autocast = setup_amp(amp, amp_dtype, device, warn)
 
     ckpt_dir = out_dir / "checkpoints"
     checkpointer = Checkpointer(ckpt_dir, tc.keep_checkpoints)

@@ -71,6 +71,22 @@ def amp_dtype(name: str, device: torch.device) -> torch.dtype:
     raise ValueError(f"--amp-dtype must be auto, bfloat16 or float16, got '{name}'")
 
 
+def setup_amp(amp: bool, dtype_name: str, device: torch.device, warn: Callable[[str], None]
+              ) -> tuple[bool, torch.dtype, "torch.amp.GradScaler", Callable[[], Any]]:
+    """Mixed precision for a trainer: (enabled, autocast dtype, gradient scaler, autocast context factory). AMP
+    runs on GPU only (``warn`` says so on CPU); the scaler is active for float16 only."""
+    use_amp = bool(amp) and device.type == "cuda"
+    if amp and not use_amp:
+        warn("--amp is only used on GPU; training in float32 on CPU")
+    dtype = amp_dtype(dtype_name, device) if use_amp else torch.float32
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and dtype == torch.float16)
+
+    def autocast():
+        return torch.autocast(device_type=device.type, dtype=dtype, enabled=use_amp)
+
+    return use_amp, dtype, scaler, autocast
+
+
 def read_yaml_config(path: str | Path | None, what: str, defaults_name: str,
                      error: type[ValueError] = ValueError) -> tuple[dict[str, Any], str]:
     """The mapping in a network's YAML config file ({} when ``path`` is None: the built-in defaults) and the name
