@@ -27,8 +27,9 @@ import numpy as np  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "pyscripts"))
 
-from phonsid.augment import command, datadir, rirsim  # noqa: E402
+from phonsid.augment import datadir, rirsim  # noqa: E402
 from phonsid.data import read_map, write_map  # noqa: E402
+from phonsid.io.pipeline import run_shell  # noqa: E402
 from phonsid.io.wav import read_wav_spec, write_wav  # noqa: E402
 
 
@@ -73,10 +74,10 @@ def _time_entries(out_dir: Path) -> tuple[float, float, float]:
     audio = pipe = inproc = 0.0
     for value in read_map(out_dir / "wav.scp").values():
         t0 = time.perf_counter()
-        wave = read_wav_spec(value)
+        wave = run_shell(value.strip().rstrip("|"))
         pipe += time.perf_counter() - t0
         t0 = time.perf_counter()
-        command.read_signal(value)
+        read_wav_spec(value)
         inproc += time.perf_counter() - t0
         audio += wave.duration
     return audio, pipe, inproc

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from phonsid.augment.command import read_own_pipe
 from phonsid.cli import KaldiOptionParser, get_logger
 from phonsid.features.frontend_cli import add_pipeline_options, expand_vad_config, run_feature_cli
-from phonsid.io.wav import register_pipe_reader
-from phonsid.recipes.sre import read_sre_pipe
 from phonsid.features.options import add_mfcc_options, mfcc_options_from_args
 
 USAGE = """Create MFCC feature files.
@@ -26,8 +23,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("wav_rspecifier")
     parser.add_argument("feats_wspecifier")
     args = parser.parse_args(expand_vad_config(argv))
-    register_pipe_reader(read_own_pipe)  # augmented wav.scp entries run in-process, not one Python each
-    register_pipe_reader(read_sre_pipe)  # so do SPHERE channels read without sph2pipe
     logger = get_logger("compute_mfcc_feats.py")
     try:
         opts = mfcc_options_from_args(args)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from phonsid.augment import command, resample
+from phonsid.io.pipeline import own_stage, run_shell
 from phonsid.io.wav import read_wav_spec, write_wav
 
 
@@ -56,31 +57,19 @@ def test_stdin_stdout_and_pipes_give_the_same_wav(wavs, script_env, tmp_path):
     assert (tmp_path / "b.wav").read_bytes() == ref
 
 
-def test_own_pipes_are_read_in_process_with_the_same_samples(wavs, script_env, tmp_path):
+def test_own_pipes_are_read_in_process_with_the_same_samples(wavs):
     inner = command.wav_reverberate_command(["--duration=1.5", f"--impulse-response={wavs['rir']}"],
                                             f'"{wavs["noise"]}"') + " |"
-    assert command._simple_command(inner) is not None
-    in_process = command.read_signal(inner)
-    outside = read_wav_spec(f"{inner.rstrip('|').rstrip()} | cat |")  # not a simple command: a real pipe
+    assert own_stage(inner.rstrip("|").rstrip()) is not None
+    in_process = read_wav_spec(inner)
+    outside = run_shell(inner.rstrip("|").rstrip())
     np.testing.assert_array_equal(in_process.data, outside.data)
     assert in_process.num_samples == 12000
     rs = command.resample_command(str(wavs["in"]), 16000) + " |"
-    a = command.read_signal(rs)
-    b = read_wav_spec(rs.rstrip("|").rstrip() + " | cat |")
+    a = read_wav_spec(rs)
+    b = run_shell(rs.rstrip("|").rstrip())
     assert a.sample_rate == b.sample_rate == 16000
     np.testing.assert_array_equal(a.data, b.data)
-
-
-def test_registered_pipe_reader_reads_wav_scp_entries_without_a_subprocess(wavs, monkeypatch):
-    from phonsid.io import wav
-
-    spec = command.wav_reverberate_command([f"--impulse-response={wavs['rir']}"], str(wavs["in"])) + " |"
-    monkeypatch.setattr(wav, "_PIPE_READERS", [])
-    outside = wav.read_wav_spec(spec)
-    wav.register_pipe_reader(command.read_own_pipe)
-    monkeypatch.setattr(wav.subprocess, "run", lambda *a, **k: pytest.fail("the pipe was run as a subprocess"))
-    np.testing.assert_array_equal(wav.read_wav_spec(spec).data, outside.data)
-    assert command.read_own_pipe(f"cat {wavs['in']} |") is None  # not ours: left to the shell
 
 
 def test_nested_additive_pipe_matches_materialised_noise(wavs, script_env, tmp_path):

@@ -82,7 +82,7 @@ def measured_snrs(value: str, clean: np.ndarray, fs: float) -> list[tuple[float,
     shift = 0
     p_ref = float(np.mean(clean ** 2))
     if opts.impulse_response:
-        rir = command.read_signal(opts.impulse_response).data[0].astype(np.float64) / 32768.0
+        rir = read_wav_spec(opts.impulse_response).data[0].astype(np.float64) / 32768.0
         peak = int(np.argmax(rir))
         early = fftconvolve(clean, rir[max(0, peak - int(0.001 * fs)):peak + int(0.05 * fs)])
         p_ref = float(np.mean(early ** 2))
@@ -97,7 +97,7 @@ def measured_snrs(value: str, clean: np.ndarray, fs: float) -> list[tuple[float,
         groups.setdefault((spec, t), []).append(snr)
     columns, powers = [], []
     for spec, t in groups:
-        n = command.read_signal(spec).data[0].astype(np.float64)
+        n = read_wav_spec(spec).data[0].astype(np.float64)
         powers.append(float(np.mean(n ** 2)))
         col = np.zeros(len(diff))
         off = int(t * fs) - shift

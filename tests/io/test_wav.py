@@ -71,6 +71,37 @@ def test_empty_and_corrupt_audio(tmp_path):
         read_wav_spec(str(tmp_path / "junk.wav"))
 
 
+@pytest.mark.parametrize("size, why", [(30, "the fmt chunk needs 16 bytes, found 10"), (36, "no data chunk"),
+                                       (10, "not a RIFF/WAVE stream")])
+def test_truncated_header_is_a_wav_error_naming_file_and_utterance(tmp_path, size, why):
+    (tmp_path / "t.wav").write_bytes(wav_bytes(_tone(), 8000)[:size])
+    with pytest.raises(WavError, match=f"t.wav: .*{why}"):
+        read_wav_spec(str(tmp_path / "t.wav"))
+    with pytest.raises(WavError, match=why):  # through a pipe too
+        read_wav_spec(f"cat {tmp_path}/t.wav |")
+    (tmp_path / "wav.scp").write_text(f"u1 {tmp_path}/t.wav\n")
+    (utt, err), = iter_wav_table(tmp_path / "wav.scp")
+    assert utt == "u1" and isinstance(err, WavError) and str(err).startswith(f"utterance u1: {tmp_path}/t.wav: ")
+
+
+def test_data_shorter_than_the_header_promises_warns_and_reads_what_is_there(tmp_path, caplog):
+    x = _tone()
+    raw = wav_bytes(x, 8000)
+    (tmp_path / "short.wav").write_bytes(raw[:44 + 2 * 3000 + 1])  # 3000 samples and half of one more
+    with caplog.at_level("WARNING", logger="phonsid.io.wav"):
+        w = read_wav_spec(str(tmp_path / "short.wav"))
+        np.testing.assert_array_equal(w.data[0], x[:3000])
+        assert f"{tmp_path}/short.wav: the wav header promises 8000 samples, found 3000; truncated file?" in caplog.text
+        caplog.clear()
+        streamed = bytearray(raw[:44 + 2 * 3000])  # unknown length (as written to a pipe): no warning
+        streamed[40:44] = b"\xff\xff\xff\xff"
+        (tmp_path / "stream.wav").write_bytes(bytes(streamed))
+        np.testing.assert_array_equal(read_wav_spec(str(tmp_path / "stream.wav")).data[0], x[:3000])
+        write_wav(tmp_path / "whole.wav", x, 8000)
+        read_wav_spec(str(tmp_path / "whole.wav"))
+        assert caplog.text == ""
+
+
 def test_reads_real_librispeech_flac(shared_data):
     line = next(l for l in (shared_data / "librispeech" / "wav.list").read_text().splitlines() if l.strip())
     utt, rel = line.split()

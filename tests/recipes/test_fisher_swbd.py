@@ -271,7 +271,7 @@ def test_cli_conf_and_overrides(tree, tmp_path):
                                         + "sph2pipe=none\n")
     assert make_fisher_swbd.main([str(tmp_path / "none.conf"), str(tmp_path / "d3")]) == 0
     spec = read_map(tmp_path / "d3" / "sre10_asr" / "wav.scp")["fe_03_05851-B"]
-    assert spec.endswith(" -m phonsid.recipes.sre -c 2 " + str(tree["root"] / "LDC2005S13" / "fisher_eng_tr_sp_d1"
+    assert spec.endswith(" -m phonsid.io.sphere -c 2 " + str(tree["root"] / "LDC2005S13" / "fisher_eng_tr_sp_d1"
                                                                / "audio" / "058" / "fe_03_05851.sph") + " |")
     wave = read_wav_spec(spec)
     x, _ = soundfile.read(spec.split()[-2], dtype="int16", always_2d=True)

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from phonsid.data import DataDirError, read_list_map, read_map, validate_data_dir
+from phonsid.io import pipeline
+from phonsid.io.pipeline import run_shell
 from phonsid.io.wav import WavError, read_wav_spec
 from phonsid.recipes import sre
 
@@ -344,22 +346,20 @@ def test_sre10_condition5_only(corpora) -> None:
 # ------------------------------------------------------------------------------------------------ SPHERE
 
 
-def test_python_pipe_reads_pcm_sphere_side(tmp_path) -> None:
+def test_python_pipe_reads_pcm_sphere_side(tmp_path, monkeypatch) -> None:
     x = stereo(42)
     path = tmp_path / "call.sph"
     write_sphere(path, x)
     spec = sre.sph_pipe(path, 2, "")
-    assert spec.endswith(f"-m phonsid.recipes.sre -c 2 {path} |")
-    wave = read_wav_spec(spec)
-    assert wave.sample_rate == 8000 and wave.data.shape == (1, N)
-    np.testing.assert_array_equal(wave.data[0], x[1].astype(np.float32))
-    # The in-process reader gives the same samples without starting a Python; other specs are not its business.
-    fast = sre.read_sre_pipe(spec)
-    assert fast is not None and fast.sample_rate == 8000
-    np.testing.assert_array_equal(fast.data, wave.data)
-    assert sre.read_sre_pipe(sre.sph_pipe(path, 2, "sph2pipe")) is None and sre.read_sre_pipe(str(path)) is None
+    assert spec.endswith(f"-m phonsid.io.sphere -c 2 {path} |")
+    shell = run_shell(spec.rstrip("|"))
+    assert shell.sample_rate == 8000 and shell.data.shape == (1, N)
+    np.testing.assert_array_equal(shell.data[0], x[1].astype(np.float32))
+    # Readers decode it in process, with the same samples: no Python starts per side.
+    monkeypatch.setattr(pipeline.subprocess, "run", lambda *a, **k: pytest.fail(f"started {a}"))
+    np.testing.assert_array_equal(read_wav_spec(spec).data, shell.data)
     with pytest.raises(WavError, match="channel 3 requested"):
-        sre.read_sre_pipe(sre.sph_pipe(path, 3, ""))
+        read_wav_spec(sre.sph_pipe(path, 3, ""))
 
 
 def test_sphere_codings(tmp_path) -> None:
@@ -431,7 +431,7 @@ def test_cli(corpora, tmp_path, repo_root, script_env) -> None:
     assert "x_test/trials: 5 trials (3 target, 2 nontarget)" in proc.stderr
     assert "x_train: 9 utterances, 4 speakers" in proc.stderr
     wav = read_map(tmp_path / "data" / "x_test" / "wav.scp")
-    assert all("-m phonsid.recipes.sre -c" in v for v in wav.values())
+    assert all("-m phonsid.io.sphere -c" in v for v in wav.values())
     assert read_wav_spec(wav["tbbbb_B"]).data.shape == (1, N)
     missing = subprocess.run(cmd[:2] + [str(conf_file), str(tmp_path / "data2")], env=script_env,
                              capture_output=True, text=True)

@@ -1,33 +1,25 @@
-"""The ``wav-reverberate`` command: its options, reading its inputs, and building its command lines.
+"""The ``wav-reverberate`` command: its options, running it, and building its command lines.
 
 ``pyscripts/wav_reverberate.py`` is a thin shell over ``build_parser`` and ``run``. The data-dir scripts write
 lazy wav.scp entries that call that script through the venv's Python by absolute path
-(``wav_reverberate_command``), so an entry can be read from any shell, as Kaldi's own entries can.
-
-Reading an additive signal or an RIR that is itself such a command (``<python> .../wav_reverberate.py ... - |``
-or ``<python> -m phonsid.augment.resample ... - |``) is done in this process instead of starting another
-Python: the result is the same 16-bit samples the pipe would have produced (tested), without the interpreter
-start-up per noise (babble adds up to 7 of them per utterance).
+(``wav_reverberate_command``), so an entry can be read from any shell, as Kaldi's own entries can. Readers run
+those entries in process (``pipe_stage``, declared in :mod:`phonsid.io.pipeline`), and so every RIR or additive
+signal inside them that is itself one of our pipes: no Python starts per augmented utterance or per noise.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-import shlex
-import sys
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from phonsid.augment import reverb
 from phonsid.cli import KaldiOptionParser
-from phonsid.io.wav import WaveData, WavError, decode_audio, read_wav_spec
+from phonsid.io.pipeline import (PYSCRIPTS, Reader, Stage, own_command, parse_quietly, python_executable,
+                                 read_wav_input)
+from phonsid.io.wavcodec import WaveData, WavError
 
-SCRIPT = Path(__file__).resolve().parents[2] / "wav_reverberate.py"
-RESAMPLE_MODULE = "phonsid.augment.resample"
+SCRIPT = PYSCRIPTS / "wav_reverberate.py"
 
 USAGE = """Corrupts a wave file with a room impulse response and additive signals (noise, music, babble), as Kaldi's
 wav-reverberate does: FFT convolution, output shifted by the RIR peak and scaled to the input power, each
@@ -85,82 +77,22 @@ def _floats(text: str, option: str) -> list[float]:
     return out
 
 
-# ----------------------------------------------------------------------------------------------- reading
+# ------------------------------------------------------------------------------------------ in process
 
-def _simple_command(spec: str) -> list[str] | None:
-    """The argv of ``cmd |`` when cmd is one plain command (no shell operators outside quotes), else None."""
-    spec = spec.strip()
-    if not spec.endswith("|"):
+def pipe_stage(argv: list[str]) -> Stage | None:
+    """``wav_reverberate.py <argv>`` as an in-process pipe stage, when it writes to stdout (else None)."""
+    args = parse_quietly(build_parser(), argv)
+    if args is None or args.wav_out != "-":
         return None
-    body = spec[:-1]
-    try:
-        lex = shlex.shlex(body, posix=True, punctuation_chars=True)
-        lex.whitespace_split = True
-        tokens = list(lex)
-    except ValueError:
-        return None
-    if any(t and all(c in "|&;()<>" for c in t) for t in tokens):
-        return None
-    try:
-        return shlex.split(body)
-    except ValueError:
-        return None
-
-
-def _is_python(path: str) -> bool:
-    return os.path.basename(path).startswith("python")
-
-
-def _same_file(a: str, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def _parse_quietly(parser: KaldiOptionParser, argv: list[str]):
-    """Parsed options, or None when argparse rejects them (the pipe is then run as written, to fail there)."""
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            return parser.parse_args(argv)
-    except SystemExit:
-        return None
-
-
-def read_own_pipe(spec: str, depth: int = 0) -> WaveData | None:
-    """Runs ``spec`` in this process when it is one of our own reverberate/resample pipes (the samples are those
-    the pipe would write); None for any other spec. Registered with ``phonsid.io.wav.register_pipe_reader`` by
-    tools that read augmented wav.scp files, it saves a Python start-up per augmented utterance."""
-    argv = _simple_command(spec) if depth < 8 else None
-    if not argv or len(argv) < 3 or not _is_python(argv[0]):
-        return None
-    if _same_file(argv[1], SCRIPT):
-        args = _parse_quietly(build_parser(), argv[2:])
-        if args is not None and args.wav_out == "-" and args.wav_in.strip() != "-":
-            return run(args, depth + 1)[0]
-    elif argv[1] == "-m" and argv[2] == RESAMPLE_MODULE:
-        from phonsid.augment import resample
-
-        args = _parse_quietly(resample.build_parser(), argv[3:])
-        if args is not None and args.wav_out == "-" and args.wav_in.strip() != "-":
-            return resample.run(args, lambda s: read_signal(s, depth + 1))
-    return None
-
-
-def read_signal(spec: str, depth: int = 0) -> WaveData:
-    """Reads a wav rxfilename: ``-`` (stdin), a path, a pipe; our own reverberate/resample pipes in-process."""
-    spec = spec.strip()
-    if spec == "-":
-        return decode_audio(sys.stdin.buffer.read(), "standard input")
-    wave = read_own_pipe(spec, depth)
-    return wave if wave is not None else read_wav_spec(spec)
+    return lambda read: run(args, read)[0]
 
 
 # ----------------------------------------------------------------------------------------------- running
 
-def run(args, depth: int = 0, log=None) -> tuple[WaveData, int]:
-    """Runs ``wav-reverberate`` with parsed options; returns the output (16-bit valued float32) and #clipped."""
-    wave_in = read_signal(args.wav_in, depth)
+def run(args, read: Reader = read_wav_input, log=None) -> tuple[WaveData, int]:
+    """Runs ``wav-reverberate`` with parsed options, reading its input, RIR and additive signals with ``read``;
+    returns the output (16-bit valued float32) and the number of clipped samples."""
+    wave_in = read(args.wav_in)
     fs = float(wave_in.sample_rate)
     n_in_ch = wave_in.data.shape[0]
     if not 0 <= args.input_wave_channel < n_in_ch:
@@ -169,7 +101,7 @@ def run(args, depth: int = 0, log=None) -> tuple[WaveData, int]:
     rir_wave = None
     n_rir_ch = 0
     if args.impulse_response:
-        rir_wave = read_signal(args.impulse_response, depth)
+        rir_wave = read(args.impulse_response)
         n_rir_ch = rir_wave.data.shape[0]
         if not args.multi_channel_output and not 0 <= args.rir_channel < n_rir_ch:
             raise reverb.ReverbError(f"{args.impulse_response}: --rir-channel={args.rir_channel} but the RIR has "
@@ -193,7 +125,7 @@ def run(args, depth: int = 0, log=None) -> tuple[WaveData, int]:
             raise reverb.ReverbError(f"{len(noise_specs)} additive signals but {len(snrs)} SNRs and "
                                      f"{len(starts)} start times")
         for spec in noise_specs:
-            w = read_signal(spec, depth)
+            w = read(spec)
             if w.sample_rate != fs:
                 raise reverb.ReverbError(f"additive signal {spec}: sampling rate {w.sample_rate:g} Hz differs from "
                                          f"the input's {fs:g} Hz")
@@ -226,20 +158,14 @@ def run(args, depth: int = 0, log=None) -> tuple[WaveData, int]:
 
 # ------------------------------------------------------------------------------------------ command lines
 
-def python_executable() -> str:
-    """Absolute path of this interpreter as started (the venv's python, not the file its symlink points to)."""
-    return os.path.abspath(sys.executable)
-
-
 def wav_reverberate_command(options: Sequence[str], wav_in: str, wav_out: str = "-") -> str:
     """``<python> <repo>/pyscripts/wav_reverberate.py <options> <in> <out>`` with absolute paths, for pipes."""
-    return " ".join([shlex.quote(python_executable()), shlex.quote(str(SCRIPT)), *options, wav_in, wav_out])
+    return own_command("wav-reverberate", [*options, wav_in, wav_out])
 
 
 def resample_command(wav_in: str, sample_rate: int, wav_out: str = "-") -> str:
     """``<python> -m phonsid.augment.resample --sample-rate=R <in> <out>`` with an absolute interpreter path."""
-    return " ".join([shlex.quote(python_executable()), "-m", RESAMPLE_MODULE, f"--sample-rate={sample_rate}",
-                     wav_in, wav_out])
+    return own_command("resample", [f"--sample-rate={sample_rate}", wav_in, wav_out])
 
 
 def check_spec_quotable(spec: str, what: str) -> None:
@@ -252,6 +178,6 @@ def check_spec_quotable(spec: str, what: str) -> None:
 
 
 __all__ = [
-    "SCRIPT", "USAGE", "build_parser", "read_signal", "run", "python_executable", "wav_reverberate_command",
+    "SCRIPT", "USAGE", "build_parser", "pipe_stage", "run", "python_executable", "wav_reverberate_command",
     "resample_command", "check_spec_quotable", "WavError",
 ]

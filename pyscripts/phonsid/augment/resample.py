@@ -1,7 +1,8 @@
 """Resampling wav files for augmentation (what Kaldi's recipes do with ``sox <in> -r <rate> -t wav - |``).
 
 Kaldi's ``reverberate_data_dir.py --source-sampling-rate`` and ``make_musan.py --sampling-rate`` resample RIRs
-and noises with sox in the wav.scp pipes. sox is not a dependency here, so those pipes call this module instead:
+and noises with sox in the wav.scp pipes. sox is not a dependency here, so those pipes call this module instead
+(readers run it in process: ``pipe_stage``, declared in :mod:`phonsid.io.pipeline`):
 
     <venv>/bin/python -m phonsid.augment.resample --sample-rate=8000 <wav-in-rxfilename> <wav-out-wxfilename>
 
@@ -12,13 +13,13 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Callable
 
 import numpy as np
 
 from phonsid.cli import KaldiOptionParser, get_logger
 from phonsid.io.kaldi_object import open_wxfilename
-from phonsid.io.wav import WaveData, wav_bytes
+from phonsid.io.pipeline import Reader, Stage, parse_quietly, read_wav_input
+from phonsid.io.wavcodec import WaveData, wav_bytes
 
 USAGE = """Resamples a wave file to another sampling rate (polyphase filter), writing 16-bit PCM.
 Usage:  python -m phonsid.augment.resample --sample-rate=<Hz> <wav-in-rxfilename> <wav-out-wxfilename>
@@ -47,20 +48,26 @@ def build_parser(prog: str = "python -m phonsid.augment.resample") -> KaldiOptio
     return p
 
 
-def run(args, reader: Callable[[str], WaveData]) -> WaveData:
+def run(args, read: Reader = read_wav_input) -> WaveData:
     """The resampled wave as it is written (16-bit valued float32)."""
-    wave = reader(args.wav_in)
+    wave = read(args.wav_in)
     y = resample(wave.data, wave.sample_rate, args.sample_rate)
     return WaveData(float(args.sample_rate), np.clip(np.rint(y), -32768, 32767).astype(np.float32))
 
 
-def main(argv: list[str] | None = None) -> int:
-    from phonsid.augment.command import read_signal
+def pipe_stage(argv: list[str]) -> Stage | None:
+    """``resample <argv>`` as an in-process pipe stage, when it writes to stdout (else None)."""
+    args = parse_quietly(build_parser(), argv)
+    if args is None or args.wav_out != "-":
+        return None
+    return lambda read: run(args, read)
 
+
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     log = get_logger("resample")
     try:
-        wave = run(args, read_signal)
+        wave = run(args)
         with open_wxfilename(args.wav_out) as f:
             f.write(wav_bytes(wave.data, int(wave.sample_rate)))
     except (OSError, ValueError) as e:

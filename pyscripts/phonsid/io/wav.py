@@ -1,125 +1,19 @@
 """Audio as Kaldi reads it: wav.scp values (paths or ``cmd |`` pipes), segments, samples in 16-bit scale.
 
-Kaldi keeps samples as floats in the integer range of 16-bit PCM (a full-scale sine peaks at 32767), so
-MFCC energies and VAD thresholds depend on that scale; ``WaveData.data`` follows it for every input format
-(flac, 24-bit and float files are rescaled to the 16-bit range).
+The codec (bytes <-> ``WaveData``) is :mod:`phonsid.io.wavcodec`; pipes, with phonsid's own programs run in
+process, are :mod:`phonsid.io.pipeline`. This module reads wav.scp values and tables and re-exports both.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import io
 import os
-import struct
-import subprocess
-from typing import BinaryIO, Callable, Iterator
+from typing import Iterator
 
 import numpy as np
-import soundfile
 
 from phonsid.data.kaldi_map import DataDirError, read_map
-
-
-class WavError(IOError):
-    """Audio could not be read or cut; the message names the spec or utterance."""
-
-
-@dataclasses.dataclass
-class WaveData:
-    sample_rate: float
-    data: np.ndarray  # float32, (channels, samples), 16-bit scale
-
-    @property
-    def num_samples(self) -> int:
-        return int(self.data.shape[1])
-
-    @property
-    def duration(self) -> float:
-        return self.num_samples / self.sample_rate
-
-    def channel(self, index: int = -1) -> np.ndarray:
-        """One channel as Kaldi's ``--channel`` selects it (-1: the only channel, else channel 0)."""
-        if index == -1:
-            index = 0
-        if not 0 <= index < self.data.shape[0]:
-            raise WavError(f"channel {index} requested but the audio has {self.data.shape[0]} channel(s)")
-        return self.data[index]
-
-
-def _parse_riff(raw: bytes, name: str) -> WaveData:
-    """A minimal RIFF/WAVE reader for streams soundfile refuses (e.g. pipes with unknown data length)."""
-    if raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
-        raise WavError(f"{name}: not a RIFF/WAVE stream")
-    pos, fmt = 12, None
-    while pos + 8 <= len(raw):
-        cid, size = raw[pos:pos + 4], struct.unpack("<I", raw[pos + 4:pos + 8])[0]
-        body = pos + 8
-        if cid == b"fmt ":
-            fmt = struct.unpack("<HHIIHH", raw[body:body + 16])
-        elif cid == b"data":
-            if fmt is None:
-                raise WavError(f"{name}: data chunk before fmt chunk")
-            tag, channels, rate, _, _, bits = fmt
-            end = len(raw) if size in (0, 0xFFFFFFFF) or body + size > len(raw) else body + size
-            payload = raw[body:end]
-            if tag not in (1, 0xFFFE) or bits not in (8, 16, 32):
-                raise WavError(f"{name}: unsupported wav encoding (format {tag}, {bits} bits)")
-            width = bits // 8
-            payload = payload[: len(payload) - len(payload) % (width * channels)]
-            if bits == 8:
-                x = (np.frombuffer(payload, np.uint8).astype(np.float32) - 128.0) * 256.0
-            elif bits == 16:
-                x = np.frombuffer(payload, "<i2").astype(np.float32)
-            else:
-                x = np.frombuffer(payload, "<i4").astype(np.float32) / 65536.0
-            return WaveData(float(rate), np.ascontiguousarray(x.reshape(-1, channels).T))
-        pos = body + size + (size & 1)
-    raise WavError(f"{name}: no data chunk")
-
-
-def decode_audio(raw: bytes, name: str) -> WaveData:
-    """Decodes wav/flac/other libsndfile formats from bytes into 16-bit-scale float32."""
-    if not raw:
-        raise WavError(f"{name}: empty audio")
-    try:
-        x, rate = soundfile.read(io.BytesIO(raw), dtype="float32", always_2d=True)
-    except (RuntimeError, soundfile.LibsndfileError) as e:
-        if raw[:4] == b"RIFF":
-            return _parse_riff(raw, name)
-        raise WavError(f"{name}: cannot decode audio: {e}") from None
-    return WaveData(float(rate), np.ascontiguousarray(x.T) * np.float32(32768.0))
-
-
-PipeReader = Callable[[str], "WaveData | None"]
-_PIPE_READERS: list[PipeReader] = []
-
-
-def register_pipe_reader(reader: PipeReader) -> None:
-    """Lets a higher layer read some ``cmd |`` values in-process: ``reader(spec)`` returns the samples the command
-    would write, or None to have the command run. (``phonsid.augment`` registers its own reverberation pipes, so
-    feature extraction on augmented data does not start a Python per utterance.)"""
-    if reader not in _PIPE_READERS:
-        _PIPE_READERS.append(reader)
-
-
-def read_wav_spec(spec: str) -> WaveData:
-    """Reads one wav.scp value: a path (any format libsndfile reads) or a shell pipe ending in ``|``."""
-    spec = spec.strip()
-    if spec.endswith("|"):
-        for reader in _PIPE_READERS:
-            wave = reader(spec)
-            if wave is not None:
-                return wave
-        command = spec[:-1]
-        proc = subprocess.run(command, shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        if proc.returncode != 0:
-            tail = proc.stderr.decode(errors="replace").strip().splitlines()[-3:]
-            raise WavError(f"command '{command}' failed with status {proc.returncode}: {' | '.join(tail)}")
-        return decode_audio(proc.stdout, spec)
-    if not os.path.isfile(spec):
-        raise WavError(f"{spec}: no such audio file")
-    with open(spec, "rb") as f:
-        return decode_audio(f.read(), spec)
+from phonsid.io.pipeline import read_wav_spec
+from phonsid.io.wavcodec import WaveData, WavError, decode_audio, wav_bytes, write_wav
 
 
 def read_segments(path: str | os.PathLike) -> dict[str, tuple[str, float, float]]:
@@ -192,27 +86,6 @@ def iter_wav_table(wav_scp: str | os.PathLike, segments: str | os.PathLike | Non
             yield utt, e
 
 
-def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
-    """16-bit PCM RIFF/WAVE bytes; ``samples`` in 16-bit scale, (n,) or (channels, n); rounded and clipped."""
-    x = np.asarray(samples, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[None, :]
-    channels, n = x.shape
-    pcm = np.clip(np.rint(x), -32768, 32767).astype("<i2").T.tobytes()
-    header = b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVE"
-    header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, channels, int(sample_rate), int(sample_rate) * 2 * channels,
-                                    2 * channels, 16)
-    header += b"data" + struct.pack("<I", len(pcm))
-    return header + pcm
 
-
-def write_wav(target: str | os.PathLike | BinaryIO, samples: np.ndarray, sample_rate: int) -> None:
-    """Writes 16-bit PCM wav to a path (atomically) or a binary file object (stdout, pipes)."""
-    data = wav_bytes(samples, sample_rate)
-    if isinstance(target, (str, os.PathLike)):
-        from phonsid.io.atomic import atomic_write_bytes
-
-        atomic_write_bytes(target, data)
-    else:
-        target.write(data)
-        target.flush()
+__all__ = ["DataDirError", "WaveData", "WavError", "cut_segment", "decode_audio", "iter_wav_table", "read_segments",
+           "read_wav_spec", "wav_bytes", "write_wav"]

@@ -46,7 +46,7 @@ spk2utt agree in C order): ``sre-<pin>-sre08-<segment>-<A|B>``, ``sw-<pin>-<swbd
 enrolment ``<model>-<segment>_<A|B>``, test ``<segment>_<A|B>`` (Kaldi's test ids).
 
 Audio: ``<sph2pipe> -f wav -p -c <1|2> <file.sph> |`` (sph2pipe decodes shorten and mu-law). With ``sph2pipe``
-empty, ``<python> -m phonsid.recipes.sre -c <1|2> <file.sph> |`` instead: :func:`read_sphere` decodes
+empty, ``<python> -m phonsid.io.sphere -c <1|2> <file.sph> |`` instead: :func:`read_sphere` decodes
 uncompressed SPHERE (16/8-bit PCM, mu-law, a-law) without sph2pipe; shorten-compressed files need sph2pipe.
 """
 
@@ -57,15 +57,17 @@ import logging
 import os
 import re
 import shlex
-import struct
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
-import numpy as np
 
 from phonsid.data.kaldi_map import DataDirError
+from phonsid.io.pipeline import own_command
+from phonsid.io.sphere import (SphereHeader, parse_sphere_header, read_sphere, read_sphere_header,
+                               sphere_to_wav)
+from phonsid.io.sphere import main as sphere_main
 
 _LOG = logging.getLogger("phonsid.recipes.sre")
 
@@ -139,184 +141,12 @@ def split_paths(value: str | Sequence[str] | None) -> list[str]:
 # ----------------------------------------------------------------------------------------- SPHERE
 
 
-@dataclasses.dataclass
-class SphereHeader:
-    header_size: int
-    fields: dict[str, str | int | float]
-
-    def get(self, name: str, default=None):
-        return self.fields.get(name, default)
-
-    @property
-    def channels(self) -> int:
-        return int(self.fields.get("channel_count", 1))
-
-    @property
-    def sample_rate(self) -> int:
-        return int(self.fields.get("sample_rate", 8000))
-
-    @property
-    def sample_count(self) -> int | None:
-        n = self.fields.get("sample_count")
-        return None if n is None else int(n)
-
-    @property
-    def coding(self) -> str:
-        return str(self.fields.get("sample_coding", "pcm")).lower()
-
-    @property
-    def sample_bytes(self) -> int:
-        default = 1 if self.coding.split(",")[0] in ("ulaw", "mu-law", "alaw") else 2
-        return int(self.fields.get("sample_n_bytes", default))
-
-
-def parse_sphere_header(raw: bytes, name: str) -> SphereHeader:
-    """Parses a NIST SPHERE header (``NIST_1A``, its size, ``name -type value`` lines, ``end_head``)."""
-    if raw[:8] != b"NIST_1A\n":
-        raise DataDirError(f"{name}: not a NIST SPHERE file (no NIST_1A header)")
-    try:
-        size = int(raw[8:16].split()[0])
-    except (ValueError, IndexError):
-        raise DataDirError(f"{name}: bad SPHERE header size field") from None
-    if size < 16 or len(raw) < size:
-        raise DataDirError(f"{name}: SPHERE header of {size} bytes but the file has {len(raw)}")
-    fields: dict[str, str | int | float] = {}
-    for line in raw[16:size].decode("latin-1").splitlines():
-        line = line.strip()
-        if not line or line.startswith(";"):
-            continue
-        if line == "end_head":
-            break
-        parts = line.split(None, 2)
-        if len(parts) < 3:
-            continue
-        key, typ, value = parts
-        if typ == "-i":
-            fields[key] = int(value)
-        elif typ == "-r":
-            fields[key] = float(value)
-        else:
-            fields[key] = value
-    return SphereHeader(size, fields)
-
-
-def read_sphere_header(path: str | os.PathLike) -> SphereHeader:
-    with open(path, "rb") as f:
-        head = f.read(1024)
-        if head[:8] == b"NIST_1A\n":
-            try:
-                size = int(head[8:16].split()[0])
-            except (ValueError, IndexError):
-                size = 1024
-            if size > len(head):
-                head += f.read(size - len(head))
-    return parse_sphere_header(head, str(path))
-
-
-def _ulaw_table() -> np.ndarray:
-    u = ~np.arange(256, dtype=np.int32) & 0xFF
-    exponent = (u >> 4) & 0x07
-    mantissa = u & 0x0F
-    magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84
-    return np.where(u & 0x80, -magnitude, magnitude).astype(np.int16)
-
-
-def _alaw_table() -> np.ndarray:
-    a = np.arange(256, dtype=np.int32) ^ 0x55
-    exponent = (a >> 4) & 0x07
-    mantissa = a & 0x0F
-    magnitude = np.where(exponent == 0, (mantissa << 4) + 8, ((mantissa << 4) + 0x108) << np.maximum(exponent - 1, 0))
-    return np.where(a & 0x80, magnitude, -magnitude).astype(np.int16)
-
-
-def read_sphere(path: str | os.PathLike) -> tuple[int, np.ndarray]:
-    """Decodes an uncompressed SPHERE file to ``(sample_rate, int16 array (channels, samples))``.
-
-    Handles 16-bit PCM in either byte order, 8-bit PCM, mu-law and a-law. Shorten-compressed files
-    (``sample_coding`` with ``embedded-shorten``) are an error telling to use sph2pipe.
-    """
-    name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as e:
-        raise DataDirError(f"{name}: cannot read: {e.strerror}") from None
-    head = parse_sphere_header(raw, name)
-    coding = head.coding
-    if "shorten" in coding or "wavpack" in coding or "shorten" in str(head.get("sample_byte_format", "")):
-        raise DataDirError(f"{name}: SPHERE audio is compressed ('{coding}'): decode it with sph2pipe "
-                           f"(set sph2pipe in the corpora file)")
-    base = coding.split(",")[0]
-    data = raw[head.header_size:]
-    width = head.sample_bytes
-    if base == "pcm" and width == 2:
-        order = str(head.get("sample_byte_format", "01"))
-        dtype = ">i2" if order == "10" else "<i2"
-        x = np.frombuffer(data[: len(data) - len(data) % 2], dtype=dtype).astype(np.int16)
-    elif base == "pcm" and width == 1:
-        x = (np.frombuffer(data, dtype=np.int8).astype(np.int16) * 256).astype(np.int16)
-    elif base in ("ulaw", "mu-law"):
-        x = _ulaw_table()[np.frombuffer(data, dtype=np.uint8)]
-    elif base == "alaw":
-        x = _alaw_table()[np.frombuffer(data, dtype=np.uint8)]
-    else:
-        raise DataDirError(f"{name}: unsupported SPHERE sample coding '{coding}' ({width} bytes per sample)")
-    channels = head.channels
-    if channels < 1:
-        raise DataDirError(f"{name}: SPHERE channel_count {channels}")
-    count = head.sample_count
-    x = x[: len(x) - len(x) % channels].reshape(-1, channels).T
-    if count is not None:
-        x = x[:, :count]
-    return head.sample_rate, np.ascontiguousarray(x)
-
-
-def _wav_bytes(samples: np.ndarray, rate: int) -> bytes:
-    pcm = np.ascontiguousarray(samples.astype("<i2")).tobytes()
-    return (b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVE"
-            + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-            + b"data" + struct.pack("<I", len(pcm)) + pcm)
-
-
-def sphere_to_wav(path: str | os.PathLike, channel: int) -> bytes:
-    """One channel (1-based, as sph2pipe's ``-c``) of an uncompressed SPHERE file as 16-bit mono WAV bytes."""
-    rate, x = read_sphere(path)
-    if not 1 <= channel <= x.shape[0]:
-        raise DataDirError(f"{path}: channel {channel} requested but the file has {x.shape[0]} channel(s)")
-    return _wav_bytes(x[channel - 1], rate)
-
-
 def sph_pipe(path: str | os.PathLike, channel: int, sph2pipe: str | None = "sph2pipe") -> str:
-    """The wav.scp value for one channel (1-based) of a SPHERE file: sph2pipe, or this module when empty."""
+    """The wav.scp value for one channel (1-based) of a SPHERE file: sph2pipe, or :mod:`phonsid.io.sphere`
+    when empty (run in process by the readers)."""
     if sph2pipe:
         return f"{shlex.quote(sph2pipe)} -f wav -p -c {channel} {shlex.quote(str(path))} |"
-    python = shlex.quote(os.path.abspath(sys.executable))
-    return f"{python} -m phonsid.recipes.sre -c {channel} {shlex.quote(str(path))} |"
-
-
-def read_sre_pipe(spec: str):
-    """In-process reader for this module's own pipes (``<python> -m phonsid.recipes.sre -c N file |``): the
-    ``phonsid.io.wav.WaveData`` the command would write, or None for any other spec. A feature job can pass it to
-    ``phonsid.io.wav.register_pipe_reader`` to avoid starting a Python per utterance."""
-    spec = spec.strip()
-    if not spec.endswith("|"):
-        return None
-    try:
-        argv = shlex.split(spec[:-1])
-    except ValueError:
-        return None
-    if (len(argv) != 6 or argv[1:3] != ["-m", "phonsid.recipes.sre"] or argv[3] != "-c"
-            or not os.path.basename(argv[0]).startswith("python") or not argv[4].isdigit()):
-        return None
-    from phonsid.io.wav import WaveData, WavError
-
-    try:
-        rate, x = read_sphere(argv[5])
-        channel = int(argv[4])
-        if not 1 <= channel <= x.shape[0]:
-            raise DataDirError(f"{argv[5]}: channel {channel} requested but the file has {x.shape[0]} channel(s)")
-    except DataDirError as e:
-        raise WavError(f"command '{spec[:-1].strip()}' failed: {e}") from None
-    return WaveData(float(rate), x[channel - 1: channel].astype(np.float32))
+    return own_command("sph2wav", ["-c", str(channel), shlex.quote(str(path))]) + " |"
 
 
 # ----------------------------------------------------------------------------------------- audio index
@@ -931,38 +761,15 @@ def prepare_sre10(data_root: str | os.PathLike, conf: Mapping[str, str], *, pref
     return summaries
 
 
-# ----------------------------------------------------------------------------------------- sph -> wav pipe
-
-
-def _sph2wav_main(argv: Sequence[str]) -> int:
-    """``python -m phonsid.recipes.sre [-c N] file.sph``: one channel as 16-bit WAV on stdout (sph2pipe's
-    ``-f wav -p -c N`` for uncompressed SPHERE)."""
-    import argparse
-
-    p = argparse.ArgumentParser(prog="python -m phonsid.recipes.sre",
-                                description="Writes one channel of an uncompressed SPHERE file as 16-bit WAV.")
-    p.add_argument("-c", dest="channel", type=int, default=1, help="channel, 1-based (default 1)")
-    p.add_argument("file")
-    args = p.parse_args(list(argv))
-    try:
-        data = sphere_to_wav(args.file, args.channel)
-    except DataDirError as e:
-        print(f"ERROR (phonsid.recipes.sre) {e}", file=sys.stderr)
-        return 1
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
-    return 0
-
-
 __all__ = [
     "LABEL_KEYS", "SRE10_CONDITIONS", "SWBD_KEYS", "TRAIN_KEYS", "SetSummary", "Side", "Sre10Trial",
     "SphereHeader", "collect_training_sides", "count_trials", "index_sph", "make_sre10_eval", "make_training_set",
     "parse_sphere_header", "prepare_sre10", "read_corpora_conf", "read_sphere", "read_sphere_header",
     "read_sre04_key", "read_sre05_key", "read_sre08_keys", "read_sre10_train_list", "read_sre10_trial_key",
-    "read_sre_pipe", "read_sre_speaker_list", "read_swbd2_phase1", "read_swbd2_phase2", "read_swbd2_phase3", "read_swbd_cellular",
+    "read_sre_speaker_list", "read_swbd2_phase1", "read_swbd2_phase2", "read_swbd2_phase3", "read_swbd_cellular",
     "sph_pipe", "sphere_to_wav", "split_paths",
 ]
 
 
-if __name__ == "__main__":
-    sys.exit(_sph2wav_main(sys.argv[1:]))
+if __name__ == "__main__":  # wav.scp files written before phonsid.io.sphere name this module
+    sys.exit(sphere_main(sys.argv[1:]))
