@@ -20,7 +20,7 @@ e.g.: compute_vad.py scp:feats.scp ark:vad.ark"""
 def main(argv: list[str] | None = None) -> int:
     parser = KaldiOptionParser("compute_vad.py", USAGE)
     parser.add_bool("--omit-unvoiced-utts", False,
-                    "do not write out voicing information for utterances judged 100% unvoiced")
+                    "do not write out voicing information for utterances judged 100%% unvoiced")
     add_vad_options(parser)
     parser.add_argument("feats_rspecifier")
     parser.add_argument("vad_wspecifier")

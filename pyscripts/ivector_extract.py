@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         ext = read_ivector_extractor(ie_in)
         counts = Counts()
         items = paired_utterances(iter_features(feature_rspecifier, feature_options(a), log), post_rspecifier,
-                                  counts, log)
+                                  counts, log, ext.feat_dim, f"the i-vector extractor {ie_in}")
         if a.spk2utt:
             return _per_speaker(a, ext, items, counts, ivector_wspecifier, device, log)
         tot_change, tot_t = 0.0, 0.0

@@ -34,13 +34,14 @@ for f in "$data/feats.scp" "$vad_config"; do
   [ -f "$f" ] || { echo "$0: expected file $f to exist" >&2; exit 1; }
 done
 
-stamp=$logdir/.vad_$name.complete
-if [ "$(cat "$stamp" 2>/dev/null)" = "$signature" ] && [ "$data/vad.scp" -nt "$data/feats.scp" ] && \
-   [ "$data/vad.scp" -nt "$vad_config" ]; then
+# Skip when a run with the same command line finished, the features (feats.scp and its archives) and the config
+# are unchanged and the VAD archives are complete (step_stamp.py).
+stamp=$data/.stamps/compute_vad_decision.json
+stamp_opts=(--key="$signature" --in-scp "$data/feats.scp" --in "$vad_config" --out-scp "$data/vad.scp")
+if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
   echo "$0: $data/vad.scp is up to date"
   exit 0
 fi
-rm -f "$stamp"
 
 mkdir -p "$logdir" "$vaddir"
 vaddir=$(cd "$vaddir" && pwd)
@@ -70,5 +71,5 @@ if [ "$nv" -ne "$nf" ]; then
 fi
 voiced=$(grep -h "Proportion of voiced frames" "$logdir"/vad_$name.*.log | \
   awk '{p += $(NF-3) * $(NF-1); n += $(NF-1)} END {if (n) printf "%.3f", p / n; else print "n/a"}')
-echo "$signature" > "$stamp"
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 echo "$0: computed VAD for $name: $nv utterances, voiced proportion $voiced"

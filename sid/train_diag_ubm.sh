@@ -50,13 +50,15 @@ done
 num_gauss_init=$(awk -v p="$initial_gauss_proportion" -v n="$num_gauss" 'BEGIN{print int(p * n)}')
 [ "$num_gauss_init" -gt 0 ] || { echo "$0: invalid num-gauss-init $num_gauss_init" >&2; exit 1; }
 
-# Finished before with the same command line and newer than the data: nothing to do.
-if [ -f "$dir/final.dubm" ] && [ "$(cat "$dir/.complete" 2>/dev/null)" = "$signature" ] && \
-   [ "$dir/final.dubm" -nt "$data/feats.scp" ] && [ "$dir/final.dubm" -nt "$data/vad.scp" ]; then
+# Skip when a run with the same command line finished, the features and VAD (the scps and their archives) are
+# unchanged and final.dubm is as written (step_stamp.py).
+stamp=$dir/.stamps/train_diag_ubm.json
+stamp_opts=(--key="$signature" --in-scp "$data/feats.scp" --in-scp "$data/vad.scp"
+            --out "$dir/final.dubm" --out "$dir/delta_opts" --out "$dir/cmn_opts")
+if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
   echo "$0: $dir/final.dubm is up to date"
   exit 0
 fi
-rm -f "$dir/.complete"
 
 mkdir -p "$dir/log"
 utils/split_data.sh "$data" "$nj"
@@ -115,6 +117,6 @@ done
 if $cleanup; then rm -f "$dir"/gselect.*.gz; fi
 if [ -f "$dir/$num_iters.dubm" ]; then mv "$dir/$num_iters.dubm" "$dir/final.dubm"; fi
 [ -f "$dir/final.dubm" ] || { echo "$0: no $dir/final.dubm was produced" >&2; exit 1; }
-echo "$signature" > "$dir/.complete"
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 removed=$(grep -c "removing Gaussian" "$dir/log/update.$((num_iters - 1)).log" || true)
 echo "$0: trained $dir/final.dubm ($((num_gauss - removed)) Gaussians; $(grep -h 'Overall objective' "$dir/log/update.$((num_iters - 1)).log" | tail -n 1 | sed 's/.*improvement/improvement/'))"

@@ -37,12 +37,18 @@ data=$1; srcdir=$2; dir=$3
 for f in "$data/feats.scp" "$data/vad.scp"; do
   [ -f "$f" ] || { echo "$0: expected file $f to exist" >&2; exit 1; }
 done
-if [ -f "$dir/final.ubm" ] && [ "$(cat "$dir/.complete" 2>/dev/null)" = "$signature" ] && \
-   [ "$dir/final.ubm" -nt "$data/feats.scp" ] && [ "$dir/final.ubm" -nt "$data/vad.scp" ]; then
+# Skip when a run with the same command line finished, the features and VAD (the scps and their archives) and the
+# starting model are unchanged and final.ubm is as written (step_stamp.py).
+stamp=$dir/.stamps/train_full_ubm.json
+stamp_opts=(--key="$signature" --in-scp "$data/feats.scp" --in-scp "$data/vad.scp")
+for f in "$srcdir"/final.dubm "$srcdir"/final.ubm "$srcdir"/delta_opts "$srcdir"/cmn_opts; do
+  [ -f "$f" ] && stamp_opts+=(--in "$f")
+done
+stamp_opts+=(--out "$dir/final.ubm")
+if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
   echo "$0: $dir/final.ubm is up to date"
   exit 0
 fi
-rm -f "$dir/.complete"
 
 mkdir -p "$dir/log"
 echo "$nj" > "$dir/num_jobs"
@@ -104,6 +110,6 @@ done
 if $cleanup; then rm -f "$dir"/gselect.*.gz; fi
 if [ -f "$dir/$x.ubm" ]; then mv "$dir/$x.ubm" "$dir/final.ubm"; fi
 [ -f "$dir/final.ubm" ] || { echo "$0: no $dir/final.ubm was produced" >&2; exit 1; }
-echo "$signature" > "$dir/.complete"
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 removed=$(grep -c "removing Gaussian" "$dir/log/update.$((num_iters - 1)).log" || true)
 echo "$0: trained $dir/final.ubm ($removed Gaussians removed on the last pass; $(grep -h 'Overall objective' "$dir/log/update.$((num_iters - 1)).log" | tail -n 1 | sed 's/.*improvement/improvement/'))"

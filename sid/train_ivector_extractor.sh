@@ -48,12 +48,17 @@ srcdir=$(dirname "$fgmm_model")
 for f in "$fgmm_model" "$data/feats.scp" "$data/vad.scp" ${logprob_scp:+"$logprob_scp"}; do
   [ -f "$f" ] || { echo "$0: no such file $f" >&2; exit 1; }
 done
-if [ -f "$dir/final.ie" ] && [ "$(cat "$dir/.complete" 2>/dev/null)" = "$signature" ] && \
-   [ "$dir/final.ie" -nt "$fgmm_model" ] && [ "$dir/final.ie" -nt "$data/feats.scp" ]; then
+# Skip when a run with the same command line finished, the UBM, features and VAD (the scps and their archives) are
+# unchanged and final.ie is as written (step_stamp.py).
+stamp=$dir/.stamps/train_ivector_extractor.json
+stamp_opts=(--key="$signature" --in "$fgmm_model" --in-scp "$data/feats.scp" --in-scp "$data/vad.scp")
+[ -n "$logprob_scp" ] && stamp_opts+=(--in-scp "$logprob_scp")
+for f in "$srcdir"/delta_opts "$srcdir"/cmn_opts; do [ -f "$f" ] && stamp_opts+=(--in "$f"); done
+stamp_opts+=(--out "$dir/final.ie")
+if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
   echo "$0: $dir/final.ie is up to date"
   exit 0
 fi
-rm -f "$dir/.complete"
 
 mkdir -p "$dir/log"
 nj_full=$((nj * num_processes))
@@ -126,5 +131,5 @@ done
 
 [ -f "$dir/$x.ie" ] || { echo "$0: no $dir/$x.ie was produced" >&2; exit 1; }
 ln -sf "$x.ie" "$dir/final.ie"
-echo "$signature" > "$dir/.complete"
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 echo "$0: trained $dir/final.ie ($(grep -h 'auxf/frame on training data' "$dir/log/update.$((num_iters - 1)).log" | sed 's/.*(ivector-extractor-est) //'))"

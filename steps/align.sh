@@ -35,12 +35,18 @@ for f in "$data/feats.scp" "$data/text" "$data/utt2spk" "$lang/phones.txt" "$src
   [ -f "$f" ] || { echo "$0: expected file $f to exist" >&2; exit 1; }
 done
 
-if [ -f "$dir/pdf_ali.scp" ] && [ "$(cat "$dir/.complete" 2>/dev/null)" = "$signature" ] && \
-   [ "$dir/pdf_ali.scp" -nt "$srcdir/final.mdl" ] && [ "$dir/pdf_ali.scp" -nt "$data/feats.scp" ]; then
+# Skip when a run with the same command line finished, the features (feats.scp and its archives), transcripts,
+# lang dir and model are unchanged and the alignments are complete (step_stamp.py).
+stamp=$dir/.stamps/align.json
+stamp_opts=(--key="$signature" --in-scp "$data/feats.scp" --in "$data/text" --in "$data/utt2spk")
+for f in "$lang"/* "$lang"/phones/*; do [ -f "$f" ] && stamp_opts+=(--in "$f"); done
+stamp_opts+=(--in "$srcdir/final.mdl" --in "$srcdir/tree")
+for f in "$srcdir/feat_opts" "$srcdir/final.mat"; do [ -f "$f" ] && stamp_opts+=(--in "$f"); done
+stamp_opts+=(--out-scp "$dir/pdf_ali.scp" --out-scp "$dir/phone_ali.scp" --out "$dir/num_pdfs")
+if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
   echo "$0: $dir is up to date"
   exit 0
 fi
-rm -f "$dir/.complete"
 
 mkdir -p "$dir/log"
 utils/split_data.sh "$data" "$nj"
@@ -76,6 +82,7 @@ aligned=$(wc -l < "$dir/pdf_ali.scp")
 like=$(cat "$dir"/log/align.*.log | sed -n 's/.*Overall log-likelihood per frame is \([-0-9.e+]*\) over \([0-9]*\) frames.*/\1 \2/p' |
        awk '{s += $1 * $2; n += $2} END{if (n > 0) printf "%.4f", s / n; else print "n/a"}')
 [ "$aligned" -gt 0 ] || { echo "$0: no utterance was aligned, see $dir/log/align.*.log" >&2; exit 1; }
-echo "$signature" > "$dir/.complete"
+for n in $(seq "$nj"); do stamp_opts+=(--out "$dir/ali.$n.ark"); done
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 echo "$0: aligned $aligned of $total utterances ($((total - aligned)) failed, see $dir/log/align.*.log);" \
      "$(cat "$dir/num_pdfs") pdfs; log-likelihood per frame $like"

@@ -47,26 +47,19 @@ esac
 for f in "$data/wav.scp" "$data/utt2spk" "$mfcc_config" ${vad_config:+"$vad_config"}; do
   [ -f "$f" ] || { echo "$0: expected file $f to exist" >&2; exit 1; }
 done
-# Finished before with the same command line and newer than the inputs: nothing to do.
-stamp=$logdir/.make_${feat_type}_$name.complete
-outputs=("$data/feats.scp")
-[ -n "$vad_config" ] && outputs+=("$data/vad.scp")
-up_to_date=true
-if [ "$(cat "$stamp" 2>/dev/null)" = "$signature" ]; then
-  for o in "${outputs[@]}"; do
-    for i in "$data/wav.scp" "$data/utt2spk" "$mfcc_config" ${vad_config:+"$vad_config"} \
-             $( [ -f "$data/segments" ] && echo "$data/segments"); do
-      [ -f "$o" ] && [ "$o" -nt "$i" ] || up_to_date=false
-    done
-  done
-else
-  up_to_date=false
-fi
-if $up_to_date; then
+# Skip when a run with the same command line finished, its inputs are unchanged (tables and configs by content,
+# the audio files wav.scp names by size and time) and its archives are complete (step_stamp.py).
+stamp=$data/.stamps/make_${feat_type}.json
+stamp_opts=(--key="$signature" --in-scp "$data/wav.scp" --in "$data/utt2spk" --in "$mfcc_config")
+[ -f "$data/segments" ] && stamp_opts+=(--in "$data/segments")
+stamp_opts+=(--out-scp "$data/feats.scp")
+if [ -n "$vad_config" ]; then stamp_opts+=(--in "$vad_config" --out-scp "$data/vad.scp"); fi
+if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
   echo "$0: $data/feats.scp is up to date"
   exit 0
 fi
-rm -f "$stamp"
+outputs=("$data/feats.scp")
+[ -n "$vad_config" ] && outputs+=("$data/vad.scp")
 
 # Old outputs go to <data-dir>/.backup (as Kaldi does), then the data dir must be valid without them.
 for o in "${outputs[@]}"; do
@@ -95,8 +88,11 @@ rm -f "$featdir"/raw_${feat_type}_$name.*.{ark,scp} "$featdir"/vad_$name.*.{ark,
 if ! $cmd JOB=1:$nj "$logdir/make_${feat_type}_$name.JOB.log" \
     $tool "${opts[@]}" "scp:$sdata/JOB/wav.scp" \
       "ark,scp:$featdir/raw_${feat_type}_$name.JOB.ark,$featdir/raw_${feat_type}_$name.JOB.scp"; then
-  echo "$0: feature extraction failed for $name, see $logdir/make_${feat_type}_$name.*.log" >&2
-  grep -h "^ERROR" "$logdir"/make_${feat_type}_$name.*.log | head -n 5 >&2 || true
+  echo "$0: feature extraction failed for $name, see $logdir/make_${feat_type}_$name.*.log; the failed jobs say:" >&2
+  # Each failed job's ERROR lines, or the last line of a log that has none (a crash).
+  while IFS= read -r log; do
+    { grep "^ERROR" "$log" || grep -v "^#" "$log" | tail -n 1; } | head -n 3 | sed "s|^|  $log: |" >&2 || true
+  done < <(grep -L "^# Ended (code 0)" "$logdir"/make_${feat_type}_$name.*.log)
   exit 1
 fi
 
@@ -126,5 +122,7 @@ if [ "$failed" -gt 0 ]; then
     exit 1
   fi
 fi
-echo "$signature" > "$stamp"
+$write_utt2num_frames && stamp_opts+=(--out "$data/utt2num_frames")
+$write_utt2dur && stamp_opts+=(--out "$data/utt2dur")
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 echo "$0: made ${feat_type} features for $name: $nf utterances ($failed failed)$( [ -n "$vad_config" ] && echo ", with VAD")"

@@ -47,14 +47,21 @@ for v in numleaves totgauss; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "$0: <${v//numleaves/num-leaves}> must be a number, got '${!v}'" >&2; exit 1; }
 done
 
-if [ -f "$dir/final.mdl" ] && [ "$(cat "$dir/.complete" 2>/dev/null)" = "$signature" ] && \
-   [ "$dir/final.mdl" -nt "$alidir/final.mdl" ] && [ "$dir/final.mdl" -nt "$data/feats.scp" ]; then
+# Skip when a run with the same command line finished, the features (feats.scp and its archives), transcripts,
+# lang dir and source model and alignments are unchanged and final.mdl is as written (step_stamp.py).
+nj=$(cat "$alidir/num_jobs")
+stamp=$dir/.stamps/train_deltas.json
+stamp_opts=(--key="$signature" --in-scp "$data/feats.scp" --in "$data/text" --in "$data/utt2spk")
+for f in "$lang"/* "$lang"/phones/*; do [ -f "$f" ] && stamp_opts+=(--in "$f"); done
+stamp_opts+=(--in "$alidir/final.mdl" --in "$alidir/num_jobs")
+[ -f "$alidir/feat_opts" ] && stamp_opts+=(--in "$alidir/feat_opts")
+for n in $(seq "$nj"); do stamp_opts+=(--in-stat "$alidir/ali.$n.ark"); done
+stamp_opts+=(--out "$dir/final.mdl" --out "$dir/tree")
+if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
   echo "$0: $dir/final.mdl is up to date"
   exit 0
 fi
-rm -f "$dir/.complete"
 
-nj=$(cat "$alidir/num_jobs")
 mkdir -p "$dir/log"
 utils/split_data.sh "$data" "$nj"
 sdata=$data/split$nj
@@ -144,5 +151,6 @@ done
 mv "$dir/like_per_frame.txt.tmp" "$dir/like_per_frame.txt"
 
 ln -sf "$x.mdl" "$dir/final.mdl"
-echo "$signature" > "$dir/.complete"
+for n in $(seq "$nj"); do stamp_opts+=(--out "$dir/ali.$n.ark"); done
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 echo "$0: done training triphones in $dir: $(gmm_info.py "$dir/final.mdl" | awk '/pdfs|gaussians/{printf "%s %s; ", $3, $NF}')log-likelihood per frame $(awk 'NR==1{a=$2} END{print a " -> " $2}' "$dir/like_per_frame.txt")"

@@ -45,12 +45,16 @@ for f in "$data/feats.scp" "$data/text" "$data/utt2spk" "$lang/phones.txt" "$lan
   [ -f "$f" ] || { echo "$0: expected file $f to exist" >&2; exit 1; }
 done
 
-if [ -f "$dir/final.mdl" ] && [ "$(cat "$dir/.complete" 2>/dev/null)" = "$signature" ] && \
-   [ "$dir/final.mdl" -nt "$data/feats.scp" ] && [ "$dir/final.mdl" -nt "$data/text" ]; then
+# Skip when a run with the same command line finished, the features (feats.scp and its archives), transcripts and
+# lang dir are unchanged and final.mdl is as written (step_stamp.py).
+stamp=$dir/.stamps/train_mono.json
+stamp_opts=(--key="$signature" --in-scp "$data/feats.scp" --in "$data/text" --in "$data/utt2spk")
+for f in "$lang"/* "$lang"/phones/*; do [ -f "$f" ] && stamp_opts+=(--in "$f"); done
+stamp_opts+=(--out "$dir/final.mdl" --out "$dir/tree")
+if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
   echo "$0: $dir/final.mdl is up to date"
   exit 0
 fi
-rm -f "$dir/.complete"
 
 mkdir -p "$dir/log"
 utils/split_data.sh "$data" "$nj"
@@ -127,5 +131,6 @@ done
 
 ln -sf "$x.mdl" "$dir/final.mdl"
 $cleanup && rm -f "$dir/0.mdl"
-echo "$signature" > "$dir/.complete"
+for n in $(seq "$nj"); do stamp_opts+=(--out "$dir/ali.$n.ark"); done
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 echo "$0: done training monophones in $dir: $(gmm_info.py "$dir/final.mdl" | awk '/pdfs|gaussians/{printf "%s %s; ", $3, $NF}')log-likelihood per frame $(awk 'NR==1{a=$2} END{print a " -> " $2}' "$dir/like_per_frame.txt")"

@@ -111,8 +111,31 @@ class _KaldiFormatter(logging.Formatter):
         return f"{self._LEVELS.get(record.levelno, record.levelname)} ({record.name}) {record.getMessage()}"
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes (it may be replaced after the handler is made)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(_KaldiFormatter())
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def get_logger(prog: str) -> logging.Logger:
-    """A logger printing ``LOG (prog) message`` / ``WARNING (prog) message`` to stderr, like Kaldi's binaries."""
+    """A logger printing ``LOG (prog) message`` / ``WARNING (prog) message`` to stderr, like Kaldi's binaries.
+
+    The library's own loggers (``phonsid.*``) print their warnings in the same format, e.g.
+    ``WARNING (phonsid.io.wav) ...``, instead of Python's bare last-resort lines.
+    """
+    library = logging.getLogger("phonsid")
+    if not library.handlers:
+        library.addHandler(_StderrHandler())
     name = os.path.basename(prog)
     logger = logging.getLogger(name)
     if not logger.handlers:

@@ -49,10 +49,20 @@ case $use_gpu in
 esac
 
 mkdir -p "$dir/log"
-if [ "$stage" -le 0 ] && [ -f "$dir/xvector.scp" ] && [ "$dir/xvector.scp" -nt "$srcdir/final.pt" ] && \
-   [ "$dir/xvector.scp" -nt "$data/feats.scp" ]; then
-  echo "$0: $dir/xvector.scp is newer than the network and the features; skipping extraction"
-  stage=2
+# Skip when a run with the same options, network and data (feats.scp and vad.scp with the archives they point
+# into, spk2utt) finished and its x-vector archives are complete (step_stamp.py); --stage > 0 always redoes the
+# later stages.
+stamp=$dir/.stamps/extract_xvectors.json
+stamp_opts=(--key="$srcdir $data chunk_size=$chunk_size min_chunk_size=$min_chunk_size cmn_window=$cmn_window nj=$nj"
+            --in "$srcdir/final.pt" --in-scp "$data/feats.scp" --in-scp "$data/vad.scp" --in "$data/spk2utt"
+            --out-scp "$dir/xvector.scp" --out-scp "$dir/spk_xvector.scp" --out "$dir/num_utts.ark")
+if [ "$stage" -le 0 ]; then
+  if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
+    echo "$0: $dir/xvector.scp is up to date ($stamp); nothing to do"
+    exit 0
+  fi
+else
+  rm -f "$stamp" "$stamp.pending"
 fi
 
 if [ "$stage" -le 0 ]; then
@@ -79,6 +89,7 @@ if [ "$stage" -le 2 ]; then
     echo "$0: speaker means failed; see $dir/log/speaker_mean.log" >&2; exit 1; }
 fi
 
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 n_data=$(wc -l < "$data/feats.scp")
 n_out=$(wc -l < "$dir/xvector.scp")
 n_spk=$(wc -l < "$dir/spk_xvector.scp")

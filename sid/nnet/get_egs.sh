@@ -50,16 +50,21 @@ mkdir -p "$dir/log" "$dir/info" "$dir/temp"
 temp=$dir/temp
 feats="scp:$data/feats.scp"
 
-# rerun-safe: skip when the egs are newer than the features and were made with the same options
-stamp="$data min=$min_frames_per_chunk max=$max_frames_per_chunk fpi=$frames_per_iter"
-stamp="$stamp fpid=$frames_per_iter_diagnostic ndiag=$num_diagnostic_archives heldout=$num_heldout_utts"
-stamp="$stamp repeats=$num_repeats compress=$compress seed=$seed srand=$srand"
-if [ "$stage" -le 0 ] && [ -f "$dir/info/done" ] && [ "$(cat "$dir/info/done")" = "$stamp" ] && \
-   [ "$dir/info/done" -nt "$data/feats.scp" ]; then
-  echo "$0: $dir is up to date ($dir/info/done); nothing to do"
-  exit 0
+# rerun-safe: skip when egs made with the same options from the same features (feats.scp and its archives),
+# utt2num_frames and utt2spk are complete (step_stamp.py); --stage > 0 always redoes the later stages
+key="$data min=$min_frames_per_chunk max=$max_frames_per_chunk fpi=$frames_per_iter"
+key="$key fpid=$frames_per_iter_diagnostic ndiag=$num_diagnostic_archives heldout=$num_heldout_utts"
+key="$key repeats=$num_repeats compress=$compress seed=$seed srand=$srand"
+stamp=$dir/.stamps/get_egs.json
+stamp_opts=(--key="$key" --in-scp "$data/feats.scp" --in "$data/utt2num_frames" --in "$data/utt2spk")
+if [ "$stage" -le 0 ]; then
+  if step_stamp.py check "${stamp_opts[@]}" --out "$dir/info/num_archives" "$stamp"; then
+    echo "$0: $dir is up to date ($stamp); nothing to do"
+    exit 0
+  fi
+else
+  rm -f "$stamp" "$stamp.pending"
 fi
-rm -f "$dir/info/done"
 
 if [ "$stage" -le 0 ]; then
   echo "$0: preparing training and held-out lists"
@@ -121,7 +126,8 @@ fi
 for k in $(seq "$num_archives"); do
   [ -f "$dir/egs.$k.feats.npy" ] || { echo "$0: training archive $dir/egs.$k is missing" >&2; exit 1; }
 done
-echo "$stamp" > "$dir/info/done"
+for f in "$dir"/* "$dir"/info/*; do [ -f "$f" ] && stamp_opts+=(--out "$f"); done
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 n_valid=$(ls "$dir"/valid_egs.*.feats.npy 2>/dev/null | wc -l)
 n_subset=$(ls "$dir"/train_subset_egs.*.feats.npy 2>/dev/null | wc -l)
 echo "$0: finished: $num_archives training archives, $n_valid validation and $n_subset train-subset archives" \

@@ -46,14 +46,25 @@ done
 mkdir -p "$dir/log" "$data_out"
 featdir=$(cd "$dir" && pwd)
 
-# rerun-safe: skip when the output is newer than the inputs and was made with the same options
-stamp="$data_in cmn_window=$cmn_window compress=$compress min_len=$min_len min_num_utts=$min_num_utts"
-if [ "$stage" -le 0 ] && [ -f "$dir/done" ] && [ "$(cat "$dir/done")" = "$stamp" ] && \
-   [ "$data_out/feats.scp" -nt "$data_in/feats.scp" ] && [ "$data_out/feats.scp" -nt "$data_in/vad.scp" ]; then
-  echo "$0: $data_out is up to date ($dir/done); nothing to do"
-  exit 0
+# rerun-safe: skip when a run with the same options from the same input data dir (its tables, and the archives
+# feats.scp and vad.scp point into) finished and the output is complete (step_stamp.py); --stage 1 always redoes
+# the filters
+stamp=$data_out/.stamps/prepare_feats_for_egs.json
+stamp_opts=(--key="$data_in cmn_window=$cmn_window compress=$compress min_len=$min_len min_num_utts=$min_num_utts"
+            --in-scp "$data_in/feats.scp" --in-scp "$data_in/vad.scp")
+for f in utt2spk spk2utt wav.scp segments spk2gender utt2lang utt2uniq; do
+  [ -f "$data_in/$f" ] && stamp_opts+=(--in "$data_in/$f")
+done
+stamp_opts+=(--out-scp "$data_out/feats.scp" --out "$data_out/utt2num_frames" --out "$data_out/utt2spk"
+             --out "$data_out/spk2utt")
+if [ "$stage" -le 0 ]; then
+  if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
+    echo "$0: $data_out is up to date ($stamp); nothing to do"
+    exit 0
+  fi
+else
+  rm -f "$stamp" "$stamp.pending"
 fi
-rm -f "$dir/done"
 
 if [ "$stage" -le 0 ]; then
   # the per-utterance/speaker lists; features, VAD and CMVN stats are not copied (they change here)
@@ -81,7 +92,7 @@ if [ "$stage" -le 1 ]; then
   [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "$0: filtering failed; see $dir/log/filter.log" >&2; exit 1; }
 fi
 
-echo "$stamp" > "$dir/done"
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 n_in=$(wc -l < "$data_in/utt2spk")
 n_out=$(wc -l < "$data_out/utt2spk")
 s_out=$(wc -l < "$data_out/spk2utt")

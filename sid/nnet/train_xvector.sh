@@ -38,14 +38,15 @@ for f in "$egs/info/num_archives" "$egs/info/feat_dim" "$egs/pdf2num" "$xvector_
 done
 mkdir -p "$dir/log"
 
-# rerun-safe: skip when final.pt is newer than the egs and was trained with the same config and options
-stamp="$egs $(md5sum < "$xvector_config" | cut -d' ' -f1) opts=$xvector_opts num_gpus=$num_gpus"
-if [ -f "$dir/final.pt" ] && [ -f "$dir/done" ] && [ "$(cat "$dir/done")" = "$stamp" ] && \
-   [ "$dir/final.pt" -nt "$egs/info/num_archives" ]; then
-  echo "$0: $dir/final.pt is up to date ($dir/done); nothing to do"
+# rerun-safe: skip when a run with the same config, options and egs (every file of <egs-dir> and its info/, by
+# size and time) finished and final.pt is as written (step_stamp.py)
+stamp=$dir/.stamps/train_xvector.json
+stamp_opts=(--key="$egs opts=$xvector_opts num_gpus=$num_gpus" --in "$xvector_config")
+for f in "$egs"/* "$egs"/info/*; do [ -f "$f" ] && stamp_opts+=(--in-stat "$f"); done
+if step_stamp.py check "${stamp_opts[@]}" --out "$dir/final.pt" "$stamp"; then
+  echo "$0: $dir/final.pt is up to date ($stamp); nothing to do"
   exit 0
 fi
-rm -f "$dir/done"
 
 set_opts=()
 for o in $xvector_opts; do set_opts+=("--set=$o"); done
@@ -66,6 +67,7 @@ else
 fi
 
 [ -f "$dir/final.pt" ] || { echo "$0: no $dir/final.pt after training; see $dir/log/train.log" >&2; exit 1; }
-echo "$stamp" > "$dir/done"
+for f in final.pt config.yaml min_chunk_size max_chunk_size; do [ -f "$dir/$f" ] && stamp_opts+=(--out "$dir/$f"); done
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 summary=$(grep -o 'valid accuracy [0-9.]*' "$dir/log/train.log" | tail -n 1 || true)
 echo "$0: wrote $dir/final.pt${summary:+ ($summary)}"

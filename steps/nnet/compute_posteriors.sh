@@ -42,12 +42,16 @@ name=logprob
 [ "$output" = posteriors ] && name=post
 
 mkdir -p "$dir/log"
-if [ -f "$dir/$name.scp" ] && [ "$dir/$name.scp" -nt "$dnn/final.pt" ] && [ "$dir/$name.scp" -nt "$data/feats.scp" ] \
-   && [ "$(cat "$dir/.complete" 2>/dev/null)" = "$dnn $data $output" ]; then
-  echo "$0: $dir/$name.scp is newer than the DNN and the features; nothing to do"
+# Skip when a run with the same DNN, options and input features (feats.scp, the archives it points into, utt2spk,
+# spk2utt) finished and the output archives are complete (step_stamp.py).
+stamp=$dir/.stamps/compute_posteriors_$name.json
+stamp_opts=(--key="dnn=$dnn data=$data output=$output compress=$compress per_utt=$per_utt nj=$nj"
+            --in "$dnn/final.pt" --in "$dnn/num_pdfs" --in-scp "$data/feats.scp" --in "$data/utt2spk"
+            --in "$data/spk2utt" --out-scp "$dir/$name.scp" --out "$dir/num_pdfs")
+if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
+  echo "$0: $dir/$name.scp is up to date; nothing to do"
   exit 0
 fi
-rm -f "$dir/.complete"
 dir=$(cd "$dir" && pwd)  # the scp files point into it: make it absolute
 utils/split_data.sh "$data" "$nj" >&2
 sdata=$data/split$nj
@@ -68,5 +72,5 @@ cp "$dnn/num_pdfs" "$dir/num_pdfs"
 nu=$(wc -l < "$data/feats.scp")
 nf=$(wc -l < "$dir/$name.scp")
 [ "$nf" -eq "$nu" ] || echo "$0: warning: $((nu - nf)) of $nu utterances got no posteriors (see $dir/log)" >&2
-echo "$dnn $data $output" > "$dir/.complete"
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 echo "$0: wrote $output over $(cat "$dnn/num_pdfs") senones for $nf utterances to $dir/$name.scp"

@@ -56,12 +56,17 @@ if [ -f "$dnn/feat_dim" ]; then
          "MFCC, DNN-2 the DNN-1 bottleneck features)" >&2; exit 1; }
 fi
 
-if [ -f "$out/feats.scp" ] && [ "$(cat "$logdir/.bnf_$name.complete" 2>/dev/null)" = "$dnn $data" ] && \
-   [ "$out/feats.scp" -nt "$dnn/final.pt" ] && [ "$out/feats.scp" -nt "$data/feats.scp" ]; then
-  echo "$0: $out/feats.scp is newer than the DNN and the input features; nothing to do"
+# Skip when a run with the same DNN, options and input data dir (its tables, and the archives feats.scp points
+# into) finished and the output archives are complete (step_stamp.py).
+stamp=$out/.stamps/make_bottleneck_features.json
+stamp_opts=(--key="dnn=$dnn data=$data compress=$compress per_utt=$per_utt nj=$nj logdir=$logdir bnfdir=$bnfdir"
+            --in "$dnn/final.pt" --in-scp "$data/feats.scp")
+for f in "$data"/*; do [ -f "$f" ] && [ "$f" != "$data/feats.scp" ] && stamp_opts+=(--in "$f"); done
+stamp_opts+=(--out-scp "$out/feats.scp" --out "$out/utt2num_frames")
+if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
+  echo "$0: $out/feats.scp is up to date; nothing to do"
   exit 0
 fi
-rm -f "$logdir/.bnf_$name.complete"
 
 utils/copy_data_dir.sh "$data" "$out" >&2
 rm -f "$out/feats.scp" "$out/cmvn.scp" "$out/utt2num_frames"
@@ -112,6 +117,6 @@ if [ -f "$data/utt2num_frames" ]; then
   fi
 fi
 utils/validate_data_dir.sh --no-text --no-wav "$out" >&2 || { echo "$0: $out did not validate" >&2; exit 1; }
-echo "$dnn $data" > "$logdir/.bnf_$name.complete"
+step_stamp.py write "${stamp_opts[@]}" "$stamp"
 echo "$0: wrote $(feat_to_dim.py "scp:$out/feats.scp" - 2>/dev/null)-dim bottleneck features of $nf utterances" \
      "($failed failed) to $out"

@@ -68,54 +68,65 @@ case $targets in
     fi
     [ -f "$phones" ] || { echo "$0: --targets phones: no phone table $phones (give --phones)" >&2; exit 1; }
     if [ "$stage" -le 0 ]; then
-      if [ -f "$ali/num_pdfs" ] && [ "$ali/num_pdfs" -nt "$phone_src" ] && [ "$ali/num_pdfs" -nt "$phones" ] && \
-         [ "$(cat "$ali/.source" 2>/dev/null)" = "$phone_spec $phones" ]; then
+      # redone unless made from the same phone alignment and table (step_stamp.py)
+      stamp_opts=(--key="$phone_spec $phones" --in "$phones" --out "$ali/num_pdfs")
+      case $phone_spec in
+        ark,t:*) stamp_opts+=(--in "$phone_src") ;;
+        scp:*) stamp_opts+=(--in-scp "$phone_src") ;;
+        *) for f in "$alidir"/phone_ali.*.ark; do stamp_opts+=(--in-stat "$f"); done ;;
+      esac
+      if step_stamp.py check "${stamp_opts[@]}" "$ali/.stamps/phone_targets.json"; then
         echo "$0: phone targets in $ali are up to date"
       else
-        rm -f "$ali/.source"
         $cmd "$dir/log/phone_targets.log" nnet_bnf_phone_targets.py "$phone_spec" "$phones" "$ali" || {
           echo "$0: converting the phone alignment failed; see $dir/log/phone_targets.log" >&2; exit 1; }
-        echo "$phone_spec $phones" > "$ali/.source"
+        [ -f "$ali/pdf_ali.scp" ] && stamp_opts+=(--out-scp "$ali/pdf_ali.scp")
+        step_stamp.py write "${stamp_opts[@]}" "$ali/.stamps/phone_targets.json"
       fi
     fi ;;
   *) echo "$0: --targets must be pdfs or phones, got '$targets'" >&2; exit 1 ;;
 esac
 [ -f "$ali/num_pdfs" ] || { echo "$0: $ali/num_pdfs is missing: not an alignment dir" >&2; exit 1; }
 
-# Stage 1: training/validation frames; redone when the inputs, the config or its overrides changed.
+# The alignment dir as the frame preparation reads it: num_pdfs and pdf_ali.scp, or else the per-job archives.
+ali_opts=(--in "$ali/num_pdfs")
+if [ -f "$ali/pdf_ali.scp" ]; then
+  ali_opts+=(--in-scp "$ali/pdf_ali.scp")
+else
+  for f in "$ali"/pdf_ali.*.ark "$ali"/ali.*.ark; do [ -f "$f" ] && ali_opts+=(--in-stat "$f"); done
+fi
+
+# Stage 1: training/validation frames; redone unless made from the same features (feats.scp and its archives),
+# speakers, targets, config and overrides, and complete (step_stamp.py).
 signature="$bnf_config $bnf_opts | $data | $ali"
-stamp=$dir/egs/.prepared
 if [ "$stage" -le 1 ]; then
-  redo=true
-  if [ -f "$dir/egs/info.json" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$signature" ]; then
-    redo=false
-    for i in "$data/feats.scp" "$data/utt2spk" "$bnf_config" "$ali/num_pdfs"; do
-      [ "$dir/egs/info.json" -nt "$i" ] || redo=true
-    done
-  fi
-  if $redo; then
+  stamp=$dir/.stamps/bnf_egs.json
+  stamp_opts=(--key="$signature" --in "$bnf_config" --in-scp "$data/feats.scp" --in "$data/utt2spk" "${ali_opts[@]}")
+  if step_stamp.py check "${stamp_opts[@]}" --out "$dir/egs/info.json" "$stamp"; then
+    echo "$0: $dir/egs is up to date"
+  else
     rm -rf "$dir/egs"
     echo "$0: preparing frames in $dir/egs; log in $dir/log/prepare.log"
     $cmd "$dir/log/prepare.log" nnet_bnf_prepare.py --bnf-config="$bnf_config" "${set_opts[@]}" \
       "$data" "$ali" "$dir/egs" || { echo "$0: preparing frames failed; see $dir/log/prepare.log" >&2; exit 1; }
-    echo "$signature" > "$stamp"
+    for f in "$dir"/egs/*; do [ -f "$f" ] && stamp_opts+=(--out "$f"); done
+    step_stamp.py write "${stamp_opts[@]}" "$stamp"
     # new frames: the checkpoints of an earlier run do not apply
     rm -rf "$dir/checkpoints" "$dir/final.pt"
-  else
-    echo "$0: $dir/egs is up to date"
   fi
 fi
 
-# Stage 2: training (resumes from the newest checkpoint).
+# Stage 2: training (resumes from the newest checkpoint); redone unless trained on these frames (egs/info.json as
+# written by stage 1) with the same config and overrides, and final.pt is as written (step_stamp.py).
 if [ "$stage" -le 2 ]; then
-  if [ -f "$dir/final.pt" ] && [ "$dir/final.pt" -nt "$dir/egs/info.json" ] && \
-     [ "$(cat "$dir/.trained" 2>/dev/null)" = "$signature" ]; then
-    echo "$0: $dir/final.pt is newer than its frames; nothing to do"
+  stamp=$dir/.stamps/train_bnf.json
+  stamp_opts=(--key="$signature" --in "$bnf_config" --in-stat "$dir/egs/info.json")
+  if step_stamp.py check "${stamp_opts[@]}" --out "$dir/final.pt" "$stamp"; then
+    echo "$0: $dir/final.pt is up to date; nothing to do"
   else
     gpu_req=()
     [ "$use_gpu" = no ] || [ "$use_gpu" = false ] || gpu_req=(--gpu "$num_gpus")
     train_opts=(--bnf-config="$bnf_config" "${set_opts[@]}" --use-gpu="$use_gpu" --amp="$amp" --num-threads="$num_threads")
-    rm -f "$dir/.trained"
     if [ "$num_gpus" -gt 1 ]; then
       echo "$0: training with $num_gpus processes (torchrun, DistributedDataParallel); log in $dir/log/train.log"
       $cmd "${gpu_req[@]}" "$dir/log/train.log" \
@@ -128,7 +139,11 @@ if [ "$stage" -le 2 ]; then
         echo "$0: training failed; see $dir/log/train.log" >&2; exit 1; }
     fi
     [ -f "$dir/final.pt" ] || { echo "$0: no $dir/final.pt after training; see $dir/log/train.log" >&2; exit 1; }
-    echo "$signature" > "$dir/.trained"
+    stamp_opts+=(--out "$dir/final.pt")
+    for f in config.yaml num_pdfs bottleneck_dim feat_dim valid_accuracy; do
+      [ -f "$dir/$f" ] && stamp_opts+=(--out "$dir/$f")
+    done
+    step_stamp.py write "${stamp_opts[@]}" "$stamp"
   fi
 fi
 

@@ -93,6 +93,14 @@ def test_missing_keys_error_or_skip(rng, tmp_path):
     summary = score_trials_file(scorer, str(trials), str(out), skip_missing=True)
     assert summary.num_missing == 3 and summary.num_scored == 2
     assert [l.split()[:2] for l in out.read_text().splitlines()] == [["m0", "t0"], ["m1", "t1"]]
+    # nothing to score: an error, and no empty scores file
+    (tmp_path / "ghosts").write_text("ghost t1\nm0 nope\n")
+    for name, why in (("ghosts", "2 of 2 trials in .*ghosts cannot be scored.*none could be scored"),
+                      ("empty", "empty: no trials")):
+        (tmp_path / name).touch()
+        with pytest.raises(BackendError, match=why):
+            score_trials_file(scorer, str(tmp_path / name), str(tmp_path / "none"), skip_missing=True)
+        assert not (tmp_path / "none").exists()
 
 
 def test_trials_through_a_pipe(rng, tmp_path):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import resource
+import subprocess
+import sys
 
 import pytest
 from datadir_helpers import keys, read, write
@@ -112,3 +115,24 @@ def test_extra_files(data_dir):
     report = fix_data_dir(d, utt_extra_files=["utt2extra"])
     assert report.kept_utts == 8
     assert keys(d / "utt2extra") == keys(d / "utt2spk")
+
+
+def test_a_failed_backup_write_leaves_no_partial_backup(data_dir, repo_root, script_env):
+    """A disk that fills up while .backup/wav.scp is written (simulated: a 4 KiB file-size limit on the
+    process) is reported, and leaves neither a partial backup nor a temporary file; nothing is changed."""
+    d = data_dir()
+    lines = [f"{u} sox /audio/{u}.wav -t wav - remix 1 {'x' * 1000} |" for u in reversed(keys(d / "utt2spk"))]
+    write(d / "wav.scp", lines)  # unsorted: fix_data_dir would rewrite it
+    before = {p.name: p.read_bytes() for p in d.iterdir() if p.is_file()}
+
+    def limit_file_size():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # Python ignores SIGXFSZ: writes fail (EFBIG)
+
+    proc = subprocess.run([sys.executable, str(repo_root / "pyscripts" / "fix_data_dir.py"), str(d)], env=script_env,
+                          capture_output=True, text=True, preexec_fn=limit_file_size)
+    assert proc.returncode == 1
+    assert f"fix_data_dir.sh: error: cannot back up {d / 'wav.scp'} to {d / '.backup' / 'wav.scp'}: File too large" \
+        in proc.stderr
+    assert not (d / ".backup" / "wav.scp").exists()
+    assert [p.name for p in d.rglob("*.tmp")] == []
+    assert {p.name: p.read_bytes() for p in d.iterdir() if p.is_file()} == before

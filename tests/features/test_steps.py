@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
+import soundfile
 
 from phonsid.io import read_table
 
@@ -101,3 +104,135 @@ def test_make_mfcc_with_segments(repo_root, golden, script_env, tmp_path):
     assert sorted(feats) == [s for s, _, _, _ in segs] and all(f.shape == (150, 20) for f in feats.values())
     # away from the segment edges the frames are those of the whole recording
     assert np.abs(feats["1998-15444-0000-1"][10:140] - kaldi["1998-15444-0000"][210:340]).max() < 2e-3
+
+
+# ----------------------------------------------------------------------------------------------------------
+# rerunning steps/make_mfcc.sh: it skips only when its stamp says the inputs are unchanged and the archives complete
+
+
+def _tiny_data_dir(root: Path) -> Path:
+    """Three generated 0.5 s utterances of two speakers (8 kHz), in a data dir with its own wav files."""
+    rng = np.random.default_rng(7)
+    data, wavs = root / "data" / "tiny", root / "wav"
+    data.mkdir(parents=True)
+    wavs.mkdir()
+    utts = ["s1-a", "s1-b", "s2-a"]
+    for u in utts:
+        t = np.arange(4000) / 8000
+        x = 0.3 * np.sin(2 * np.pi * rng.uniform(100, 400) * t) + 0.05 * rng.standard_normal(4000)
+        soundfile.write(wavs / f"{u}.wav", x, 8000, subtype="PCM_16")
+    (data / "wav.scp").write_text("".join(f"{u} {wavs / u}.wav\n" for u in utts))
+    (data / "utt2spk").write_text("".join(f"{u} {u.split('-')[0]}\n" for u in utts))
+    (data / "spk2utt").write_text("s1 s1-a s1-b\ns2 s2-a\n")
+    return data
+
+
+def _shift_mtime(path: Path, seconds: int) -> None:
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + seconds * 10**9))
+
+
+def _keep_mtime(path: Path, change) -> None:
+    """Changes a file and gives it back its old modification time (as cp -p, rsync -t or tar restore it)."""
+    st = path.stat()
+    change(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _touch_inputs(data: Path, conf: Path) -> None:
+    for p in (data / "wav.scp", data / "utt2spk", conf):
+        _shift_mtime(p, 60)  # newer, same content
+
+
+def _delete_archive(data: Path, conf: Path) -> None:
+    (data / "data" / "raw_mfcc_tiny.1.ark").unlink()
+
+
+def _truncate_archive(data: Path, conf: Path) -> None:
+    ark = data / "data" / "raw_mfcc_tiny.1.ark"
+    with open(ark, "r+b") as f:
+        f.truncate(ark.stat().st_size - 1)  # the last matrix loses its last byte; every offset is still inside
+
+
+def _replace_wav(data: Path, conf: Path) -> None:
+    wav = data.parents[1] / "wav" / "s1-a.wav"
+    x, sr = soundfile.read(wav)
+    soundfile.write(wav, x[::-1], sr, subtype="PCM_16")  # same name and size, new content
+    _shift_mtime(wav, 60)
+
+
+def _change_wav_scp_entry(data: Path, conf: Path) -> None:
+    wav = data.parents[1] / "wav"
+    x, sr = soundfile.read(wav / "s1-a.wav")
+    soundfile.write(wav / "s1-a.v2.wav", x[::-1], sr, subtype="PCM_16")
+    os.utime(wav / "s1-a.v2.wav", ns=(0, (data / "wav.scp").stat().st_mtime_ns))
+    _keep_mtime(data / "wav.scp", lambda p: p.write_text(p.read_text().replace("s1-a.wav", "s1-a.v2.wav")))
+
+
+def _change_config(data: Path, conf: Path) -> None:
+    _keep_mtime(conf, lambda p: p.write_text(p.read_text().replace("--num-ceps=20", "--num-ceps=13")))
+
+
+@pytest.mark.parametrize("change, why, skips", [
+    (_touch_inputs, None, True),
+    (_delete_archive, "raw_mfcc_tiny.1.ark named by {data}/feats.scp is missing", False),
+    (_truncate_archive, "raw_mfcc_tiny.1.ark has {size_minus_1} bytes, the stamp says {size}", False),
+    (_replace_wav, "a file named in {data}/wav.scp changed", False),
+    (_change_wav_scp_entry, "{data}/wav.scp changed", False),
+    (_change_config, "{conf} changed", False),
+], ids=["unchanged", "archive-deleted", "archive-truncated", "wav-replaced", "wav-scp-entry-changed",
+        "config-changed"])
+def test_make_mfcc_rerun_skips_only_when_inputs_unchanged_and_archives_complete(repo_root, script_env, tmp_path,
+                                                                                change, why, skips):
+    data = _tiny_data_dir(tmp_path)
+    conf = tmp_path / "mfcc.conf"
+    conf.write_text((repo_root / "conf" / "mfcc.conf").read_text())
+    args = ["steps/make_mfcc.sh", "--nj", "1", "--mfcc-config", str(conf), str(data)]
+    first = _bash(repo_root, script_env, *args)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "made mfcc features for tiny: 3 utterances (0 failed)" in first.stdout
+    before = read_table(f"scp:{data / 'feats.scp'}")
+    size = (data / "data" / "raw_mfcc_tiny.1.ark").stat().st_size
+
+    change(data, conf)
+    again = _bash(repo_root, script_env, *args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    if skips:
+        assert f"{data}/feats.scp is up to date" in again.stdout and "made mfcc" not in again.stdout
+        return
+    assert "is up to date" not in again.stdout
+    assert why.format(data=data, conf=conf, size=size, size_minus_1=size - 1) in again.stdout
+    assert "made mfcc features for tiny: 3 utterances (0 failed)" in again.stdout
+    after = read_table(f"scp:{data / 'feats.scp'}")
+    assert sorted(after) == sorted(before)
+    if change is _change_config:
+        assert all(m.shape[1] == 13 for m in after.values())
+    elif change in (_replace_wav, _change_wav_scp_entry):
+        assert not np.allclose(after["s1-a"], before["s1-a"]) and np.array_equal(after["s2-a"], before["s2-a"])
+    # recomputed and stamped again: the next run skips
+    third = _bash(repo_root, script_env, *args)
+    assert third.returncode == 0 and f"{data}/feats.scp is up to date" in third.stdout
+
+
+def test_make_mfcc_failure_prints_the_cause_from_the_job_log(repo_root, script_env, tmp_path):
+    from phonsid.io.wav import wav_bytes
+
+    data = tmp_path / "trunc"
+    data.mkdir()
+    good = wav_bytes(np.round(8000 * np.sin(np.arange(8000) * 0.3)), 8000)
+    (tmp_path / "good.wav").write_bytes(good)
+    (tmp_path / "trunc.wav").write_bytes(good[:30])  # the header cut inside the fmt chunk
+    (data / "wav.scp").write_text(f"s1-good {tmp_path}/good.wav\ns1-trunc {tmp_path}/trunc.wav\n")
+    (data / "utt2spk").write_text("s1-good s1\ns1-trunc s1\n")
+    (data / "spk2utt").write_text("s1 s1-good s1-trunc\n")
+    proc = _bash(repo_root, script_env, "steps/make_mfcc.sh", "--nj", "1", "--mfcc-config", "conf/mfcc.conf",
+                 "--max-failed-fraction", "0", str(data))
+    assert proc.returncode == 1
+    log = data / "log" / "make_mfcc_trunc.1.log"
+    cause = (f"utterance s1-trunc: {tmp_path}/trunc.wav: truncated wav header: the fmt chunk needs 16 bytes, "
+             "found 10")
+    assert "ERROR (compute_mfcc_feats.py) 1 of 2 utterances failed" in log.read_text()
+    assert cause in log.read_text() and "Traceback" not in log.read_text()
+    assert f"see {data}/log/make_mfcc_trunc.*.log" in proc.stderr
+    assert f"  {log}: ERROR (compute_mfcc_feats.py) 1 of 2" in proc.stderr and cause in proc.stderr
+    assert not (data / "feats.scp").exists()

@@ -113,3 +113,19 @@ def test_init_and_failures(golden, feats_scp, tmp_path):
         rc = tool("ivector_extractor_acc_stats")(["--num-threads=1", f"{tmp_path}/0.ie", feats_scp,
                                                   f"ark:{tmp_path}/none.ark", f"{tmp_path}/acc"])
     assert rc == 1 and "No posteriors for utterance" in caplog.text
+
+
+def test_extract_names_utterance_and_dims_when_features_do_not_fit_the_extractor(golden, train_feats, tmp_path):
+    key, feats = next(iter(train_feats.items()))
+    with TableWriter(f"ark:{tmp_path}/f20.ark") as w:
+        w.write(key, feats[:, :20])
+    with TableWriter(f"ark:{tmp_path}/p.ark", "posterior") as w:
+        w.write(key, [[(0, 1.0)]] * feats.shape[0])
+    for name in ("ivector_extract", "ivector_extractor_acc_stats"):
+        out = f"ark:{tmp_path}/x.ark" if name == "ivector_extract" else f"{tmp_path}/acc"
+        with CapturedLog(name.replace("_", "-")) as caplog:
+            rc = tool(name)(["--num-threads=1", str(golden / "ie/final.ie"), f"ark:{tmp_path}/f20.ark",
+                             f"ark:{tmp_path}/p.ark", out])
+        assert rc == 1
+        assert (f"utterance {key}: the features have dimension 20, but the i-vector extractor "
+                f"{golden / 'ie/final.ie'} expects dimension 60") in caplog.text

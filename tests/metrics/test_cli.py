@@ -38,6 +38,16 @@ def test_compute_eer_prints_what_kaldi_prints(golden, run):
     assert "no non-target scores" in p.stderr
 
 
+def test_nan_and_inf_scores_are_refused_naming_the_line_and_trial(run, tmp_path):
+    p = run("compute_eer.py", "-", ok=False, stdin="1.0 target\nnan target\n-1 nontarget\n")
+    assert "ERROR (compute-eer) -:2: score 'nan' (target) is not a finite number" in p.stderr
+    (tmp_path / "scores").write_text("a b 1.0\na c -inf\nd c nan\n")
+    (tmp_path / "trials").write_text("a b target\na c target\nd c nontarget\n")
+    p = run("compute_min_dcf.py", "scores", "trials", ok=False)
+    assert "ERROR (compute_min_dcf.py) scores:2: score '-inf' of trial 'a c' is not a finite number (2 such lines)" \
+        in p.stderr and not p.stdout
+
+
 def test_compute_min_dcf_matches_kaldi(golden, run):
     p = run("compute_min_dcf.py", "--p-target", "0.001", "--c-miss", "1", "--c-fa", "1", "scores_plda_adapt", "trials",
             cwd=golden)

@@ -56,3 +56,12 @@ def test_actual_dcf_and_bad_costs():
         compute_min_dcf(s, lab, 1.5)
     with pytest.raises(MetricsError, match="no target trials"):
         compute_min_dcf(s, np.zeros(6))
+
+
+def test_min_dcf_refuses_nan_and_inf_scores():
+    lab = np.array([1, 1, 0])
+    for bad in (np.nan, -np.inf):
+        with pytest.raises(MetricsError, match=f"1 of 3 scores are not finite numbers .*#2 is {bad}"):
+            compute_min_dcf([1.0, bad, 0.0], lab)
+        with pytest.raises(MetricsError, match="not finite"):
+            compute_actual_dcf([1.0, bad, 0.0], lab)

@@ -43,6 +43,15 @@ def test_eer_edge_cases():
         compute_eer([1.0], [])
 
 
+def test_eer_refuses_nan_and_inf_scores():
+    # a NaN target score must not count as a hit
+    with pytest.raises(MetricsError, match=r"1 of 3 target scores are not finite numbers \(e.g. target scores #2 "
+                                           r"is nan\)"):
+        compute_eer([1.0, np.nan, 2.0], [0.0])
+    with pytest.raises(MetricsError, match="non-target scores #2 is inf"):
+        compute_eer([1.0], [0.0, np.inf])
+
+
 @pytest.mark.parametrize("scores,trials", [("scores_plda_n3", "trials"), ("scores_plda_n3_simple", "trials"),
                                            ("scores_plda_n1", "trials_n1"), ("scores_plda_adapt", "trials")])
 def test_eer_matches_kaldi(golden, scores, trials):

@@ -226,8 +226,12 @@ def test_posteriors_sum_to_one(demo, env):
 def test_ddp_two_cpu_processes_train_and_extract(demo, env, tmp_path):
     dnn = tmp_path / "bnf1_ddp"
     opts = " ".join(TINY + ["train.num_epochs=2"])
-    _run(["steps/nnet/train_bnf.sh", "--num-gpus", "2", "--use-gpu", "no", "--bnf-config", "conf/bnf1.yaml",
-          "--bnf-opts", opts, str(demo.hires), str(demo.ali), str(dnn)], env)
+    train = ["steps/nnet/train_bnf.sh", "--num-gpus", "2", "--use-gpu", "no", "--bnf-config", "conf/bnf1.yaml",
+             "--bnf-opts", opts, str(demo.hires), str(demo.ali), str(dnn)]
+    _run(train, env)
+    # the same command again: frames and training are stamped up to date
+    again = _run(train, env).stdout
+    assert f"{dnn}/egs is up to date" in again and f"{dnn}/final.pt is up to date" in again
     log = (dnn / "log" / "train.log").read_text()
     assert "x 2 process(es) on cpu" in log
     assert log.count("epoch 2 (step") == 1  # rank 0 alone reports

@@ -46,6 +46,8 @@ def test_prepare_feats_for_egs(tmp_path, env, make_speakers, write_data_dir):
     assert "dropped 3 utterances of 50 frames or fewer (--min-len 50)" in log
     assert "dropped 1 speakers with fewer than 3 utterances (--min-num-utts 3), 1 utterances (e.g. spk03)" in log
     assert f"wrote {out}: 11 of 16 utterances, 3 speakers" in res.stdout
+    res = subprocess.run(res.args, cwd=REPO, env=env, capture_output=True, text=True)
+    assert res.returncode == 0 and f"{out} is up to date" in res.stdout
     feats = read_table(f"scp:{out}/feats.scp")
     num_frames = {u: int(n) for u, n in read_map(out / "utt2num_frames").items()}
     assert sorted(feats) == sorted(utt2spk) == sorted(num_frames)
@@ -64,6 +66,8 @@ def test_egs_train_extract_chain(tmp_path, env, make_speakers, write_data_dir, t
               "--frames-per-iter", "15000", "--frames-per-iter-diagnostic", "3000", "--num-diagnostic-archives", "1",
               "--min-frames-per-chunk", "40", "--max-frames-per-chunk", "60", str(data), str(tmp_path / "egs"))
     assert res.returncode == 0, res.stdout + res.stderr
+    again = run(*res.args)
+    assert again.returncode == 0 and "is up to date" in again.stdout
     opts = " ".join(tiny_overrides + ["train.num_epochs=1"])
     train = ("sid/nnet/train_xvector.sh", "--use-gpu", "no", "--xvector-opts", opts, str(tmp_path / "egs"),
              str(tmp_path / "nnet"))
@@ -76,6 +80,8 @@ def test_egs_train_extract_chain(tmp_path, env, make_speakers, write_data_dir, t
     assert res.returncode == 0 and "up to date" in res.stdout and "nothing to do" in res.stdout
     res = run("sid/nnet/extract_xvectors.sh", "--nj", "1", str(tmp_path / "nnet"), str(data), str(tmp_path / "xv"))
     assert res.returncode == 0, res.stdout + res.stderr
+    again = run(*res.args)
+    assert again.returncode == 0 and "xvector.scp is up to date" in again.stdout
     xv = read_table(f"scp:{tmp_path}/xv/xvector.scp", "vector")
     assert len(xv) == 25 and all(v.shape == (24,) and np.isfinite(v).all() for v in xv.values())
 

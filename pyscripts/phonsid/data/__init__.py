@@ -3,7 +3,8 @@
 Tools (each also a ``utils/`` script with Kaldi's name): :func:`validate_data_dir`, :func:`fix_data_dir`,
 :func:`split_data`, :func:`subset_data_dir`, :func:`combine_data`, :func:`copy_data_dir`,
 :func:`get_utt2dur`, :func:`get_utt2num_frames`; stream tools (filter_scp, utt2spk_to_spk2utt,
-spk2utt_to_utt2spk) in :mod:`phonsid.data.scp`.
+spk2utt_to_utt2spk) in :mod:`phonsid.data.scp`; step stamps (whether a step may skip its work) in
+:mod:`phonsid.data.stamp`.
 """
 
 from phonsid.data.kaldi_map import (

@@ -15,12 +15,11 @@ here return each line's key, its full text and its line number; sorting is C-loc
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple, Sequence
 
 from phonsid.data.kaldi_map import DataDirError, c_sorted
-from phonsid.io.atomic import atomic_open
+from phonsid.io.atomic import atomic_copy, atomic_open
 
 # Files indexed by utterance in every data dir (wav.scp and the reco2* files join them when there is no segments).
 UTT_FILES = ("utt2spk", "text", "feats.scp", "vad.scp", "utt2dur", "utt2num_frames", "utt2lang", "utt2uniq",
@@ -253,11 +252,15 @@ class DataDir:
 
 
 def backup_files(data: DataDir, names: Iterable[str]) -> Path:
-    """Copies the named files (those present) to ``<data>/.backup/`` (like Kaldi's fix_data_dir.sh)."""
+    """Copies the named files (those present) to ``<data>/.backup/`` (like Kaldi's fix_data_dir.sh), each
+    atomically: a copy that fails (a full disk) is a DataDirError and leaves no partial backup."""
     backup = data.path / ".backup"
     backup.mkdir(parents=True, exist_ok=True)
     for name in names:
         src = data.file(name)
         if src.is_file():
-            shutil.copy2(src, backup / name)
+            try:
+                atomic_copy(src, backup / name)
+            except OSError as e:
+                raise DataDirError(f"cannot back up {src} to {backup / name}: {e.strerror or e}") from None
     return backup

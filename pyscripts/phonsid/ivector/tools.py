@@ -13,6 +13,10 @@ from phonsid.gmm.posterior import Posterior
 from phonsid.io import RandomReader, SpecifierError, open_rxfilename, parse_rspecifier
 
 
+class FeatureDimError(ValueError):
+    """Features whose dimension does not match the model's."""
+
+
 @dataclasses.dataclass
 class Counts:
     num_done: int = 0
@@ -28,11 +32,16 @@ class Batch:
 
 
 def paired_utterances(features: Iterable[tuple[str, np.ndarray]], post_rspecifier: str, counts: Counts,
-                      log: logging.Logger | None = None) -> Iterator[tuple[str, np.ndarray, Posterior]]:
+                      log: logging.Logger | None = None, feat_dim: int | None = None, model: str = "the model"
+                      ) -> Iterator[tuple[str, np.ndarray, Posterior]]:
     """(key, features, posteriors) for utterances that have posteriors of the right length; the others are
-    skipped with Kaldi's warnings and counted as errors."""
+    skipped with Kaldi's warnings and counted as errors. Features whose dimension is not ``feat_dim`` (what
+    ``model`` expects) are a FeatureDimError naming the utterance and both dimensions."""
     with RandomReader(post_rspecifier, "posterior") as posts:
         for key, feats in features:
+            if feat_dim is not None and feats.shape[1] != feat_dim:
+                raise FeatureDimError(f"utterance {key}: the features have dimension {feats.shape[1]}, but {model} "
+                                      f"expects dimension {feat_dim}")
             if key not in posts:
                 _warn(log, f"No posteriors for utterance {key}")
                 counts.num_err += 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from phonsid.metrics.eer import MetricsError
+from phonsid.metrics.eer import MetricsError, finite_scores
 
 
 def _check_costs(p_target: float, c_miss: float, c_fa: float) -> None:
@@ -26,7 +26,7 @@ def _check_costs(p_target: float, c_miss: float, c_fa: float) -> None:
 
 
 def _labels_scores(scores, labels) -> tuple[np.ndarray, np.ndarray]:
-    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    s = finite_scores(scores)
     lab = np.asarray(labels).reshape(-1).astype(np.int64)
     if s.shape != lab.shape:
         raise MetricsError(f"{s.size} scores but {lab.size} labels")

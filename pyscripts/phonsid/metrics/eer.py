@@ -17,6 +17,17 @@ class MetricsError(ValueError):
     """Scores or trials that metrics cannot be computed from."""
 
 
+def finite_scores(scores, what: str = "scores", dtype=np.float64) -> np.ndarray:
+    """``scores`` as a flat array; NaN or infinite scores are a MetricsError (a NaN would otherwise sort
+    anywhere and count as a hit or a miss silently)."""
+    s = np.asarray(scores, dtype=dtype).reshape(-1)
+    bad = np.flatnonzero(~np.isfinite(s))
+    if bad.size:
+        raise MetricsError(f"{bad.size} of {s.size} {what} are not finite numbers (e.g. {what} #{bad[0] + 1} "
+                           f"is {s[bad[0]]})")
+    return s
+
+
 @dataclass
 class EerResult:
     eer: float  # proportion in [0, 1] (float32 value, as Kaldi)
@@ -32,9 +43,9 @@ class EerResult:
 
 
 def compute_eer(target_scores, nontarget_scores) -> EerResult:
-    """Kaldi's EER of the two score lists (any order)."""
-    tgt = np.sort(np.asarray(target_scores, dtype=np.float32).reshape(-1))
-    non = np.sort(np.asarray(nontarget_scores, dtype=np.float32).reshape(-1))
+    """Kaldi's EER of the two score lists (any order); NaN or infinite scores are a MetricsError."""
+    tgt = np.sort(finite_scores(target_scores, "target scores", np.float32))
+    non = np.sort(finite_scores(nontarget_scores, "non-target scores", np.float32))
     if tgt.size == 0 and non.size == 0:
         raise MetricsError("no scores")
     if tgt.size == 0:

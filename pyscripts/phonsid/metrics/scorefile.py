@@ -7,6 +7,7 @@ Any rxfilename works (paths, ``-``, ``cmd |``). Errors name the file, the line a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -20,9 +21,11 @@ def read_bytes(rxfilename: str) -> bytes:
         return f.read()
 
 
-def _floats(tokens: list[bytes], source: str, what: str) -> np.ndarray:
+def _floats(tokens: list[bytes], source: str, what: str, context: Callable[[int], str] | None = None) -> np.ndarray:
+    """The numbers of ``tokens`` (one per line); a word that is not a number, or NaN/inf, is a MetricsError
+    naming the file, the line and ``context(i)`` (e.g. the trial of line ``i``)."""
     try:
-        return np.array(tokens, dtype=np.float64) if tokens else np.zeros(0)
+        values = np.array(tokens, dtype=np.float64) if tokens else np.zeros(0)
     except ValueError:
         for i, t in enumerate(tokens):
             try:
@@ -31,6 +34,13 @@ def _floats(tokens: list[bytes], source: str, what: str) -> np.ndarray:
                 text = t.decode("utf-8", "replace")
                 raise MetricsError(f"{source}:{i + 1}: {what} '{text}' is not a number") from None
         raise
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        i = int(bad[0])
+        raise MetricsError(
+            f"{source}:{i + 1}: {what} '{tokens[i].decode('utf-8', 'replace')}'{context(i) if context else ''} "
+            f"is not a finite number" + (f" ({bad.size} such lines)" if bad.size > 1 else ""))
+    return values
 
 
 def _labels(tokens: list[bytes], source: str) -> np.ndarray:
@@ -79,7 +89,7 @@ def _split(rxfilename: str, nfields: int, what: str, expect: str) -> list[list[b
 def read_scores(rxfilename: str) -> ScoreList:
     """``<enroll> <test> <score>`` lines."""
     k1, k2, s = _split(rxfilename, 3, "score line", "<enroll> <test> <score>")
-    return ScoreList(k1, k2, _floats(s, rxfilename, "score"))
+    return ScoreList(k1, k2, _floats(s, rxfilename, "score", lambda i: f" of trial '{_trial(k1[i], k2[i])}'"))
 
 
 def read_trials(rxfilename: str) -> TrialList:
@@ -91,9 +101,13 @@ def read_trials(rxfilename: str) -> TrialList:
 def read_eer_input(rxfilename: str) -> tuple[np.ndarray, np.ndarray]:
     """``compute-eer`` input: ``<score> target|nontarget`` lines → (target scores, non-target scores)."""
     s, lab = _split(rxfilename, 2, "line", "<score> target|nontarget")
-    scores = _floats(s, rxfilename, "score")
+    scores = _floats(s, rxfilename, "score", lambda i: f" ({lab[i].decode('utf-8', 'replace')})")
     labels = _labels(lab, rxfilename)
     return scores[labels], scores[~labels]
+
+
+def _trial(k1: bytes, k2: bytes) -> str:
+    return (k1 + b" " + k2).decode("utf-8", "replace")
 
 
 def _pairs(k1: list[bytes], k2: list[bytes]) -> list[bytes]:
