@@ -74,11 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         mat = read_kaldi_matrix(args.rspecifier)
         with open_wxfilename(args.wspecifier) as f:
-            w = KaldiWriter(f, binary=args.binary)
+            w = KaldiWriter(f, binary=args.binary, name=args.wspecifier)
             if args.compress:
-                w.write_compressed_matrix(mat)
+                w.write_compressed_matrix(mat, name="matrix")
             else:
-                w.write_matrix(mat, double=mat.dtype.itemsize == 8)
+                w.write_matrix(mat, double=mat.dtype.itemsize == 8, name="matrix")
         logger.info(f"Copied features from {args.rspecifier} to {args.wspecifier}")
         return 0
     except (KaldiIOError, SpecifierError, OSError, ValueError) as e:

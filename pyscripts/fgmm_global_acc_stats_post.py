@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         num_done = num_err = 0
         tot_post = tot_weight = 0.0
         w_reader = RandomReader(a.weights, "vector") if a.weights else None
-        with RandomReader(post_rspecifier, "posterior") as posts:
+        with RandomReader(post_rspecifier, "posterior", finite=True) as posts:
             for key, feats in iter_features(feature_rspecifier, feature_options(a), log):
                 if accs is None:
                     accs = FullGmmAccs.zeros(num_comp, feats.shape[1], flags)

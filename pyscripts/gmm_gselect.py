@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
                         "Note: this means the Gaussian selection is pointless.")
             n = gmm.num_gauss
         pre_reader = RandomReader(a.gselect, "int_vector_vector") if a.gselect else None
-        likes = TableWriter(a.write_likes, "float") if a.write_likes else None
+        # log-likelihoods: -inf (zero likelihood) is a value Kaldi writes too; NaN/+inf are still refused
+        likes = TableWriter(a.write_likes, "float", allow_neg_inf=True) if a.write_likes else None
         num_done = num_err = 0
         tot_like, tot_t = 0.0, 0
         with TableWriter(gselect_wspecifier, "int_vector_vector") as writer:

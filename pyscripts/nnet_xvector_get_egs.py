@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         ranges = read_ranges(args.ranges_filename)
         if not ranges:
             raise EgsError(f"{args.ranges_filename} is empty")
-        with RandomReader(args.features_rspecifier) as feats:
+        with RandomReader(args.features_rspecifier, finite=True) as feats:  # NaN/inf: an error naming the utterance
             def get(utt: str):
                 if utt not in feats:
                     raise EgsError(f"utterance {utt} of {args.ranges_filename} has no features in "

@@ -53,10 +53,18 @@ def sample(
 
 
 def write_ark_scp(ark: Path, keys, mat) -> Path:
-    """Writes vectors as ``ark,scp`` (the scp next to the ark) and returns the scp path."""
+    """Writes vectors as ``ark,scp`` (the scp next to the ark) and returns the scp path. Vectors holding NaN or
+    inf (bad input for the readers' checks) are written with kaldiio, as phonsid's table writer refuses them."""
     from phonsid.io import TableWriter
 
     scp = ark.with_suffix(".scp")
+    if not np.isfinite(np.asarray(mat, dtype=np.float32)).all():
+        import kaldiio
+
+        with kaldiio.WriteHelper(f"ark,scp:{ark},{scp}") as w:
+            for k, v in zip(keys, mat):
+                w(k, np.asarray(v, dtype=np.float32))
+        return scp
     with TableWriter(f"ark,scp:{ark},{scp}", "vector") as w:
         for k, v in zip(keys, mat):
             w.write(k, np.asarray(v, dtype=np.float32))

@@ -93,6 +93,14 @@ def test_scoring_rejects_nan_and_dimension_mismatch(work, synth, run, trained):
     assert "badtrials:1: bad trials line (expected 2 fields" in p.stderr
 
 
+def test_scoring_empty_trials_is_an_error_and_leaves_no_scores(work, run, trained):
+    (work / "empty_trials").write_text("")
+    p = run("ivector_plda_scoring.py", "plda", "ark:enroll.ark", "ark:test.ark", "empty_trials", "empty_scores",
+            ok=False)
+    assert "ERROR (ivector-plda-scoring) empty_trials: no trials (the trials file is empty)" in p.stderr
+    assert not (work / "empty_scores").exists()
+
+
 def test_compute_plda_bad_training_data(work, synth, rng, run):
     model = synth.make_model(rng, 3)
     keys, x, s2u = synth.sample(rng, model, 5, 1, "one")
@@ -170,3 +178,23 @@ def test_score_norm_cli(work, run, trained):
             "ark:train.ark", "trials", "asn")
     assert "asnorm: cohort of 160 vectors, top 20 per side" in p.stderr
     assert len((work / "asn").read_text().splitlines()) == 12
+
+
+def test_non_finite_vectors_and_scores_are_refused_where_they_appear(work, run, trained):
+    # a transform holding NaN (read as it is, e.g. from Kaldi): the vectors it makes are refused, by key
+    (work / "nan_lda.txt").write_text(" [\n 1 0 0 0 0 0 5\n 0 1 0 0 0 0 nan ]\n")
+    p = run("transform_vec.py", "nan_lda.txt", "ark:train.ark", "ark,scp:nanproj.ark,nanproj.scp", ok=False)
+    assert (f"ark,scp:nanproj.ark,nanproj.scp: key '{trained['keys'][0]}': refusing to write non-finite values: "
+            "NaN at element 1 (0-based; 1 of 2 values is not finite)") in p.stderr
+    assert not list(work.glob("nanproj*")) and not list(work.glob(".nanproj*"))
+    # a PLDA model holding NaN (refused by write_plda; written here around the check): no score file
+    from phonsid.backend.plda import write_plda_to
+    from phonsid.io import KaldiWriter
+
+    plda = read_plda("plda")
+    plda.psi[0] = np.nan
+    with open(work / "nan_plda", "wb") as f:
+        write_plda_to(KaldiWriter(f, binary=True, check_finite=False), plda)
+    p = run("ivector_plda_scoring.py", "nan_plda", "ark:enroll.ark", "ark:test.ark", "trials", "nan_scores", ok=False)
+    assert f"nan_scores: refusing to write non-finite scores: trial 'm0 {trained['tkeys'][0]}' scored nan" in p.stderr
+    assert not (work / "nan_scores").exists()

@@ -164,6 +164,18 @@ def test_plda_file_round_trip(tmp_path, rng, binary):
     assert data.startswith(b"\0B<Plda> DV ") if binary else data.startswith(b"<Plda>  [ ")
 
 
+@pytest.mark.parametrize("binary", [True, False])
+def test_plda_with_non_finite_parameters_is_refused(tmp_path, rng, binary):
+    from phonsid.io import NonFiniteError
+
+    plda = _random_plda(rng, 5)
+    plda.psi[3] = np.nan
+    path = tmp_path / "plda"
+    with pytest.raises(NonFiniteError, match=rf"{path}: refusing to write non-finite values: psi: NaN at element 3"):
+        write_plda(str(path), plda, binary=binary)
+    assert not list(tmp_path.iterdir())
+
+
 def test_reads_and_writes_golden_kaldi_plda(golden, tmp_path):
     binary = read_plda(str(golden / "plda"))
     text = read_plda(str(golden / "plda.txt"))

@@ -106,3 +106,42 @@ def test_failures_exit_nonzero_and_write_nothing(repo_root, golden, script_env, 
     assert proc.returncode == 1 and "sample frequency mismatch" in proc.stderr and "Utterance is a" in proc.stderr
     help_text = _run(repo_root, script_env, "compute_mfcc_feats.py", "--help").stdout
     assert "<wav-rspecifier> <feats-wspecifier>" in help_text and "--num-ceps" in help_text
+
+
+def test_truncated_wavs_skip_or_warn_naming_utterance_and_file(repo_root, script_env, tmp_path):
+    from phonsid.io.wav import wav_bytes
+
+    good = wav_bytes(np.round(8000 * np.sin(np.arange(16000) * 0.3)), 8000)
+    (tmp_path / "good.wav").write_bytes(good)
+    (tmp_path / "header.wav").write_bytes(good[:30])  # the header cut inside the fmt chunk
+    (tmp_path / "short.wav").write_bytes(good[:44 + 2 * 4000])  # the header promises 16000 samples
+    wav = tmp_path / "wav.scp"
+    wav.write_text(f"a {tmp_path}/good.wav\nb {tmp_path}/header.wav\nc {tmp_path}/short.wav\n")
+    out = tmp_path / "m"
+    proc = _run(repo_root, script_env, "compute_mfcc_feats.py", "--config=conf/mfcc.conf", "--max-failed-fraction=0.5",
+                f"scp:{wav}", f"ark,scp:{out}.ark,{out}.scp", f"--write-num-frames=ark,t:{out}.len",
+                cwd=repo_root)
+    assert (f"WARNING (compute_mfcc_feats.py) utterance b: {tmp_path}/header.wav: truncated wav header: the fmt "
+            "chunk needs 16 bytes, found 10 (the file has 30 bytes); skipping it") in proc.stderr
+    assert (f"WARNING (phonsid.io.wav) {tmp_path}/short.wav: the wav header promises 16000 samples, found 4000; "
+            "truncated file?") in proc.stderr
+    assert "Done 2 out of 3 utterances; 1 failed" in proc.stderr
+    assert (tmp_path / "m.len").read_text().split() == ["a", "200", "c", "50"]  # c: the 4000 samples there are
+
+
+@pytest.mark.parametrize("tool, extra", [("copy_feats.py", []), ("add_deltas.py", []),
+                                         ("apply_cmvn_sliding.py", ["--center=true"])])
+def test_feature_tools_refuse_non_finite_output_naming_key_file_and_place(repo_root, script_env, tmp_path, tool,
+                                                                          extra):
+    import kaldiio
+
+    good = np.random.default_rng(0).standard_normal((20, 3)).astype(np.float32)
+    bad = good.copy()
+    bad[7, 2] = np.nan  # bad input from elsewhere (phonsid's own writers refuse it)
+    kaldiio.save_ark(str(tmp_path / "in.ark"), {"u1": good, "u2-bad": bad})
+    out = tmp_path / "out"
+    proc = _run(repo_root, script_env, tool, *extra, f"ark:{tmp_path / 'in.ark'}", f"ark,scp:{out}.ark,{out}.scp",
+                check=False)
+    assert proc.returncode == 1
+    assert f"ark,scp:{out}.ark,{out}.scp: key 'u2-bad': refusing to write non-finite values: NaN at row " in proc.stderr
+    assert not list(tmp_path.glob("out*")) and not list(tmp_path.glob(".out*"))

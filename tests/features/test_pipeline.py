@@ -100,6 +100,37 @@ def test_too_many_failures_leave_nothing_behind(audio_dir, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["audio", "wav.scp"]  # no ark, scp or temp file
 
 
+@pytest.mark.parametrize("engine, scale", [(Mfcc, 1e16), (KnfMfcc, 1e16), (KnfMfcc, 1e35)])
+def test_utterance_whose_features_come_out_non_finite_is_skipped_and_named(audio_dir, tmp_path, caplog, engine,
+                                                                         scale):
+    # finite samples so large that the energies overflow: NaN/inf features (numpy engine, kaldi-native-fbank at
+    # 1e16) are refused by the table writer; kaldi-native-fbank fails outright at 1e35 ("mel energy is nan")
+    import logging
+
+    huge = (_speech() / 32768 * scale).astype(np.float32)
+    soundfile.write(audio_dir / "huge.wav", huge, 8000, subtype="FLOAT")
+    wav = _scp(tmp_path / "wav.scp", {"a": str(audio_dir / "good.wav"), "b-huge": str(audio_dir / "huge.wav"),
+                                      "c": str(audio_dir / "good2.wav")})
+    out = tmp_path / "out"
+    log = logging.getLogger("test_pipeline")
+    with caplog.at_level(logging.WARNING, logger="test_pipeline"), np.errstate(all="ignore"):
+        stats = compute_feature_table(iter_wav_rspecifier(wav), engine(_opts()), f"ark,scp:{out}.ark,{out}.scp",
+                                      vad_opts=VadEnergyOptions(), vad_wspecifier=f"ark:{out}_vad.ark",
+                                      max_failed_fraction=0.5, logger=log)
+    assert (stats.num_done, stats.failed) == (2, ["b-huge"])
+    warning = next(r.getMessage() for r in caplog.records if "b-huge" in r.getMessage())
+    if scale < 1e30 or engine is Mfcc:
+        assert f"ark,scp:{out}.ark,{out}.scp: key 'b-huge': refusing to write non-finite values: " in warning
+        assert " at row " in warning and ", column " in warning
+    else:
+        assert "kaldi-native-fbank: mel energy is nan" in warning
+    assert list(read_table(f"scp:{out}.scp")) == ["a", "c"] == list(read_table(f"ark:{out}_vad.ark", "vector"))
+    with pytest.raises(FeatureFailure, match="1 of 3 utterances failed.*b-huge"), np.errstate(all="ignore"):
+        compute_feature_table(iter_wav_rspecifier(wav), engine(_opts()), f"ark:{tmp_path / 'x.ark'}",
+                              max_failed_fraction=0.0)
+    assert not (tmp_path / "x.ark").exists()
+
+
 def test_sample_rate_mismatch_is_an_error(audio_dir, tmp_path):
     wav = _scp(tmp_path / "wav.scp", {"a": str(audio_dir / "good.wav"), "b": str(audio_dir / "rate16k.wav")})
     with pytest.raises(SampleRateMismatch, match="you specified 8000 but data has 16000.*Utterance is b"):

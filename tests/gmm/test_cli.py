@@ -125,3 +125,37 @@ def test_failures_are_reported(golden, tmp_path):
     write_full_gmm(str(tmp_path / "u"), ubm)
     with pytest.raises(SystemExit):
         tool("gmm_gselect")(["--n=notanumber", str(tmp_path / "u"), "ark:x", "ark:y"])
+
+
+def test_statistics_refuse_non_finite_features_and_posteriors_naming_the_utterance(tmp_path):
+    import kaldiio
+
+    from phonsid.gmm.diag_gmm import DiagGmm, write_diag_gmm
+
+    rng = np.random.default_rng(5)
+    write_diag_gmm(str(tmp_path / "ubm.dubm"), DiagGmm.from_normal(np.full(2, 0.5), rng.standard_normal((2, 3)),
+                                                                    np.ones((2, 3))))
+    good = rng.standard_normal((30, 3)).astype(np.float32)
+    bad = good.copy()
+    bad[4, 1] = np.inf  # from outside phonsid (its writers refuse it)
+    kaldiio.save_ark(str(tmp_path / "feats.ark"), {"u1": good, "u2-bad": bad}, scp=str(tmp_path / "feats.scp"))
+    with TableWriter(f"ark:{tmp_path}/vad.ark", "vector") as w:
+        w.write("u1", np.ones(30, np.float32))
+        w.write("u2-bad", np.ones(30, np.float32))
+    for pipeline in ([], [f"--vad-rspecifier=ark:{tmp_path}/vad.ark"]):  # features as read, or the sid pipeline
+        with CapturedLog("gmm-global-acc-stats") as caplog:
+            rc = tool("gmm_global_acc_stats")([*pipeline, str(tmp_path / "ubm.dubm"), f"scp:{tmp_path}/feats.scp",
+                                               str(tmp_path / "1.acc")])
+        assert rc == 1
+        assert (f"scp:{tmp_path}/feats.scp ({tmp_path}/feats.ark:" in caplog.text
+                and "key 'u2-bad': non-finite input refused: inf at row 4, column 1" in caplog.text), caplog.text
+        assert not (tmp_path / "1.acc").exists()
+    # posteriors feeding full-GMM statistics
+    kaldiio.save_ark(str(tmp_path / "ok.ark"), {"u1": good})
+    with open(tmp_path / "post.ark", "w") as f:
+        f.write("u1 " + " ".join(["[ 0 nan 1 0.5 ]"] + ["[ 0 1 ]"] * 29) + "\n")
+    with CapturedLog("fgmm-global-acc-stats-post") as caplog:
+        rc = tool("fgmm_global_acc_stats_post")(["--delta-order=0", "--cmn-window=0", f"ark,t:{tmp_path}/post.ark",
+                                                 "2", f"ark:{tmp_path}/ok.ark", str(tmp_path / "2.acc")])
+    assert rc == 1 and "key 'u1': non-finite input refused: NaN as the weight of entry 0 of frame 0" in caplog.text
+    assert not (tmp_path / "2.acc").exists()

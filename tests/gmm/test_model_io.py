@@ -10,7 +10,7 @@ from phonsid.gmm.diag_gmm import DiagGmm, read_diag_gmm, write_diag_gmm
 from phonsid.gmm.full_gmm import FullGmm, read_full_gmm, write_full_gmm
 from phonsid.gmm.mle import (DiagGmmAccs, FullGmmAccs, read_diag_gmm_accs, read_full_gmm_accs, sum_accs,
                              write_diag_gmm_accs, write_full_gmm_accs)
-from phonsid.io import KaldiFormatError
+from phonsid.io import KaldiFormatError, NonFiniteError
 
 
 @pytest.mark.parametrize("name", ["0.dubm", "1.dubm", "2.dubm", "final.dubm", "final.dubm.txt"])
@@ -94,3 +94,33 @@ def test_bad_files_name_the_file(tmp_path):
     acc_a = DiagGmmAccs.zeros(3, 2)
     with pytest.raises(ValueError, match="cannot add"):
         acc_a.add(DiagGmmAccs.zeros(4, 2))
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_models_with_non_finite_parameters_are_refused_naming_file_and_parameter(tmp_path, binary):
+    rng = np.random.default_rng(2)
+    g, d = 3, 2
+    w = np.array([0.5, 0.5, 0.0])  # a zero weight: gconst -inf, which Kaldi writes too
+    diag = DiagGmm.from_params(w, rng.standard_normal((g, d)), rng.uniform(1, 2, (g, d)))
+    assert np.isneginf(diag.gconsts[2])
+    write_diag_gmm(str(tmp_path / "ok.dubm"), diag, binary)
+    assert np.isneginf(read_diag_gmm(str(tmp_path / "ok.dubm")).gconsts[2])
+
+    miv = diag.means_invvars.copy()
+    miv[1, 0] = np.nan
+    bad = DiagGmm(diag.weights, miv, diag.inv_vars, diag.gconsts)
+    out = tmp_path / "final.dubm"
+    with pytest.raises(NonFiniteError, match=rf"{out}: refusing to write non-finite values: <MEANS_INVVARS>: NaN at "
+                                             r"row 1, column 0"):
+        write_diag_gmm(str(out), bad, binary)
+    full = FullGmm.from_diag(diag)
+    inv = full.inv_covars.copy()
+    inv[1, 1, 1] = np.inf  # the second Gaussian's inverse covariance (Kaldi's text layout is written by gmm)
+    with pytest.raises(NonFiniteError, match=r"final\.ubm: .*<INV_COVARS>\[1\]: inf at row 1, column 1"):
+        write_full_gmm(str(tmp_path / "final.ubm"), FullGmm(full.weights, full.means_invcovars, inv, full.gconsts),
+                       binary)
+    acc = DiagGmmAccs.zeros(g, d)
+    acc.var_acc[2, 1] = np.nan
+    with pytest.raises(NonFiniteError, match=r"1\.acc: .*<DIAGVARACCS>: NaN at row 2, column 1"):
+        write_diag_gmm_accs(str(tmp_path / "1.acc"), acc, binary)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.dubm"]  # nothing else left behind

@@ -10,6 +10,8 @@ import pytest
 
 from phonsid.io import (
     KaldiFormatError,
+    KaldiIOError,
+    NonFiniteError,
     RandomReader,
     SequentialReader,
     SpecifierError,
@@ -156,6 +158,22 @@ def test_truncated_ark_names_the_entry(tmp_path):
         read_table(f"ark:{tmp_path}/t.ark")
 
 
+@pytest.mark.parametrize("holder, text", [
+    ("matrix", "good [ 1 2\n 3 4 ]\nutt2 [\n 1 2 3\n 4 x 6 ]\n"),
+    ("vector", "good [ 1 2 ]\nutt2 [ 1 x 3 ]\n"),
+    ("int_vector", "good 1 2\nutt2 1 x 3\n"),
+    ("int_vector_vector", "good 1 ; 2 ;\nutt2 1 ; x ;\n"),
+    ("posterior", "good [ 1 0.5 ]\nutt2 [ 1 x ]\n"),
+])
+def test_bad_number_in_text_table_names_file_key_and_word(tmp_path, holder, text):
+    (tmp_path / "bad.ark").write_text(text)
+    (tmp_path / "bad.scp").write_text(f"utt2 {tmp_path}/bad.ark:{text.index('utt2') + 5}\n")
+    for spec in (f"ark:{tmp_path}/bad.ark", f"scp:{tmp_path}/bad.scp"):
+        with pytest.raises(KaldiIOError) as e:  # a KaldiFormatError, re-raised as KaldiIOError for scp entries
+            read_table(spec, holder)
+        assert "bad.ark" in str(e.value) and "'utt2'" in str(e.value) and "x" in str(e.value)
+
+
 def test_reads_golden_kaldi_tables(golden):
     feats = read_table(f"ark:{golden}/mfcc_sre10.ark")
     assert len(feats) == 10 and all(m.shape[1] == 20 for m in feats.values())
@@ -200,3 +218,62 @@ def test_stdin_reading(tmp_path, script_env):
     out = subprocess.run(["python", "-c", code], stdin=open(tmp_path / "s.ark", "rb"), env=script_env,
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[1, 2, 3]"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# non-finite values: refused when written (key, wspecifier, place), checked when read with finite=True
+
+@pytest.mark.parametrize("holder, value, where", [
+    ("matrix", np.array([[0.0, 1.0], [2.0, np.nan]], np.float32), "NaN at row 1, column 1"),
+    ("vector", np.array([0.0, np.inf, -np.inf], np.float32),
+     "inf at element 1 (0-based; 2 of 3 values are not finite)"),
+    ("float", float("nan"), "NaN as its value"),
+    ("posterior", [[(0, 1.0)], [(2, 0.5), (3, float("nan"))]], "NaN as the weight of entry 1 of frame 1"),
+])
+@pytest.mark.parametrize("text", [False, True])
+def test_writer_refuses_non_finite_entry_and_keeps_the_table_valid(tmp_path, holder, value, where, text):
+    ark, scp = tmp_path / "a.ark", tmp_path / "a.scp"
+    spec = f"ark,scp{',t' if text else ''}:{ark},{scp}"
+    good = VALUES[holder]["u1"]
+    with TableWriter(spec, holder) as w:
+        w.write("u1", good)
+        with pytest.raises(NonFiniteError) as e:
+            w.write("bad-utt", value)
+        w.write("u2", good)
+    assert f"{spec}: key 'bad-utt': refusing to write non-finite values: {where}" in str(e.value)
+    assert isinstance(e.value, ValueError) and isinstance(e.value, KaldiIOError)
+    for rspec in (f"ark:{ark}", f"scp:{scp}"):
+        assert list(read_table(rspec, holder)) == ["u1", "u2"]  # nothing of the refused entry was written
+
+
+def test_neg_inf_only_where_allowed(tmp_path):
+    logp = np.array([[0.0, -np.inf]], np.float32)
+    with TableWriter(f"ark:{tmp_path}/l.ark", "matrix", allow_neg_inf=True) as w:
+        w.write("u", logp)
+        with pytest.raises(NonFiniteError, match="key 'v'.*NaN"):
+            w.write("v", np.array([[np.nan]], np.float32))  # NaN (and +inf) never
+    np.testing.assert_array_equal(read_table(f"ark:{tmp_path}/l.ark")["u"], logp)
+    with TableWriter(f"ark:{tmp_path}/c.ark", "matrix", compress=True, allow_neg_inf=True) as w:
+        with pytest.raises(NonFiniteError, match="-inf at row 0, column 1"):
+            w.write("u", logp)  # a compressed matrix cannot hold -inf
+    with TableWriter(f"ark:{tmp_path}/f.ark", "float") as w:
+        with pytest.raises(NonFiniteError, match="-inf as its value"):
+            w.write("u", float("-inf"))  # refused by default
+
+
+def test_readers_with_finite_name_table_key_and_place(tmp_path):
+    ark, scp = tmp_path / "a.ark", tmp_path / "a.scp"
+    bad = np.zeros((4, 3), np.float32)
+    bad[2, 1] = np.nan
+    kaldiio.save_ark(str(ark), {"u1": np.ones((2, 3), np.float32), "u2": bad}, scp=str(scp))
+    assert list(read_table(f"scp:{scp}")) == ["u1", "u2"]  # unchecked by default
+    with pytest.raises(NonFiniteError, match=rf"ark:{ark}: key 'u2': non-finite input refused: NaN at row 2, column 1"):
+        list(SequentialReader(f"ark:{ark}", finite=True))
+    with pytest.raises(NonFiniteError, match=rf"scp:{scp} \({ark}:\d+\): key 'u2': .*NaN at row 2, column 1"):
+        list(SequentialReader(f"scp:{scp}", finite=True))
+    with RandomReader(f"scp:{scp}", finite=True) as r:
+        assert r["u1"].shape == (2, 3)
+        with pytest.raises(NonFiniteError, match="key 'u2'"):
+            r["u2"]
+    with pytest.raises(NonFiniteError, match="key 'u2'"):
+        RandomReader(f"ark:{ark}", finite=True)

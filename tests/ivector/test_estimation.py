@@ -171,3 +171,21 @@ def test_auxf_matches_direct_evaluation():
     from phonsid.ivector.estimation import second_order_auxf
     ours = float(auxf(ext, st, torch.tensor(x)[None], None, second_order_in_total=True)[0]) + second_order_auxf(ext, st.S)
     assert ours == pytest.approx(direct, rel=1e-9)
+
+
+def test_extractor_and_stats_with_non_finite_values_are_refused(tmp_path):
+    from phonsid.io import NonFiniteError
+
+    ubm, feats, posts = _synthetic(num_utts=6, seed=4)
+    ext = init_ivector_extractor(ubm, 2, use_weights=False, rng=np.random.default_rng(0))
+    ext.M[2, 1, 0] = np.inf  # the third Gaussian's projection
+    with pytest.raises(NonFiniteError, match=r"final\.ie: refusing to write non-finite values: <M>\[2\]: inf at "
+                                             r"row 1, column 0"):
+        write_ivector_extractor(str(tmp_path / "final.ie"), ext)
+    acc = StatsAccumulator(init_ivector_extractor(ubm, 2, use_weights=False, rng=np.random.default_rng(0)))
+    acc.add(batch_stats(feats, posts, 4, second_order=True))
+    st = acc.finish()
+    st.gamma[1] = np.nan
+    with pytest.raises(NonFiniteError, match=r"1\.acc: .*<gamma>: NaN at element 1"):
+        write_ivector_stats(str(tmp_path / "1.acc"), st)
+    assert not list(tmp_path.iterdir())

@@ -139,3 +139,28 @@ def test_extraction_does_not_depend_on_batching(tmp_path):
         small.compute(np.zeros((4, 6), np.float32), None, "bad")
     with pytest.raises(ExtractionError, match="utterance 'nan': non-finite"):
         small.compute(np.full((4, 5), np.nan, np.float32), None, "nan")
+
+
+def test_utterance_with_non_finite_output_is_skipped_and_named(tmp_path):
+    from phonsid.io import TableWriter, read_table
+    from phonsid.nnet.extract_bnf import extract_table
+
+    cfg, model = _tiny()
+    model.set_input_stats(np.zeros(5), np.ones(5))
+    model.eval()
+    save_bnf_model(tmp_path / "final.pt", model)
+    rng = np.random.default_rng(2)
+    huge = (rng.uniform(-1, 1, (6, 5)) * 3e38).astype(np.float32)  # finite input whose activations overflow
+    with TableWriter(f"ark:{tmp_path}/feats.ark") as w:
+        w.write("a", rng.standard_normal((9, 5)).astype(np.float32))
+        w.write("b-huge", huge)
+        w.write("c", rng.standard_normal((4, 5)).astype(np.float32))
+    warnings: list[str] = []
+    for output in ("bottleneck", "log-posteriors"):
+        warnings.clear()
+        st = extract_table(tmp_path / "final.pt", f"ark:{tmp_path}/feats.ark", f"ark:{tmp_path}/{output}.ark",
+                           output=output, log=lambda m: None, warn=warnings.append)
+        assert (st.num_done, st.failed) == (2, ["b-huge"])
+        assert any(f"utterance 'b-huge': non-finite output: ark:{tmp_path}/{output}.ark: key 'b-huge': refusing to "
+                   "write non-finite values:" in m and " at row " in m for m in warnings), warnings
+        assert list(read_table(f"ark:{tmp_path}/{output}.ark")) == ["a", "c"]

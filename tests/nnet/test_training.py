@@ -50,3 +50,24 @@ def test_amp_dtype_names() -> None:
     assert amp_dtype("fp16", cpu) == amp_dtype("half", cpu) == torch.float16
     with pytest.raises(ValueError, match="--amp-dtype"):
         amp_dtype("int8", cpu)
+
+
+def test_models_and_checkpoints_with_non_finite_parameters_are_not_saved(tmp_path) -> None:
+    from phonsid.io import NonFiniteError
+    from phonsid.nnet.training import Checkpointer
+    from phonsid.nnet.xvector import XvectorModelConfig, XvectorTDNN, save_xvector_model
+
+    torch.manual_seed(0)
+    model = XvectorTDNN(5, 3, XvectorModelConfig(frame_dims=[8, 8, 8, 8, 16], segment_dims=[6, 6]))
+    ckpt = Checkpointer(tmp_path / "checkpoints")
+    first = ckpt.save(1, {"step": 1, "model": model.state_dict()})
+    name, param = next(iter(model.named_parameters()))
+    with torch.no_grad():
+        param.view(-1)[3] = float("nan")
+    with pytest.raises(NonFiniteError, match=rf"ckpt-00000002\.pt: refusing to save a checkpoint with non-finite "
+                                             rf"parameters: {name} has 1 of \d+ values NaN or inf; the last "
+                                             rf"checkpoint written is .*ckpt-00000001\.pt"):
+        ckpt.save(2, {"step": 2, "model": model.state_dict()})
+    with pytest.raises(NonFiniteError, match=rf"final\.pt: refusing to save a model .*: {name} has 1 of"):
+        save_xvector_model(tmp_path / "final.pt", model)
+    assert ckpt.latest() == first and not (tmp_path / "final.pt").exists()

@@ -527,9 +527,9 @@ def read_plda_from(reader) -> Plda:
 def write_plda_to(writer, plda: Plda) -> None:
     """Writes ``plda`` with a :class:`phonsid.io.kaldi_object.KaldiWriter` (double precision, as Kaldi)."""
     writer.write_token("<Plda>")
-    writer.write_vector(plda.mean, double=True)
-    writer.write_matrix(plda.transform, double=True)
-    writer.write_vector(plda.psi, double=True)
+    writer.write_vector(plda.mean, double=True, name="mean")
+    writer.write_matrix(plda.transform, double=True, name="transform")
+    writer.write_vector(plda.psi, double=True, name="psi")
     writer.write_token("</Plda>")
 
 
@@ -547,8 +547,9 @@ def read_plda(rxfilename: str) -> Plda:
 
 
 def write_plda(wxfilename: str, plda: Plda, binary: bool = True) -> None:
-    """Writes a Kaldi PLDA file (atomically for paths; ``-`` and ``| cmd`` accepted)."""
+    """Writes a Kaldi PLDA file (atomically for paths; ``-`` and ``| cmd`` accepted); a parameter holding NaN or
+    inf is refused (:class:`phonsid.io.NonFiniteError` naming the file and the parameter) and no file is left."""
     from phonsid.io import KaldiWriter, open_wxfilename
 
     with open_wxfilename(wxfilename) as f:
-        write_plda_to(KaldiWriter(f, binary), plda)
+        write_plda_to(KaldiWriter(f, binary, name=wxfilename), plda)

@@ -289,6 +289,15 @@ def _note_missing(keys: list[bytes], bad: np.ndarray, into: list[str], limit: in
             into.append(k)
 
 
+def _nonfinite_score_message(scores_wxfilename: str, block, rows: np.ndarray | None, scores: np.ndarray) -> str:
+    bad = np.flatnonzero(~np.isfinite(scores))
+    line = int(bad[0]) if rows is None else int(rows[bad[0]])
+    trial = f"{block.key1[line].decode(errors='replace')} {block.key2[line].decode(errors='replace')}"
+    return (f"{scores_wxfilename}: refusing to write non-finite scores: trial '{trial}' scored "
+            f"{float(scores[bad[0]])} ({bad.size} of {scores.size} scores in its block are not finite); check the "
+            "model (e.g. ivector_copy_plda.py --binary=false) and the vectors of these keys")
+
+
 def score_trials_file(
     scorer: PairScorer,
     trials_rxfilename: str,
@@ -302,7 +311,9 @@ def score_trials_file(
 
     Lines come out in input order as ``<model> <test> <score>`` (scores as float32 printed with 7 significant
     digits, like Kaldi). A trial naming a key with no vector is an error (all of them are counted first, the
-    output is not left behind) unless ``skip_missing``, in which case it is left out and counted.
+    output is not left behind) unless ``skip_missing``, in which case it is left out and counted. An empty trial
+    list, or one none of whose trials can be scored, is an error too (no empty scores file is left), and so is a
+    score that is NaN or inf (the first such trial named; the output is not left behind).
     ``parallel_write``: format and write in a helper process (None: when the list is longer than one block
     and the machine has several CPUs; see :mod:`phonsid.backend.score_writer`). The list is read in blocks of
     about ``block_bytes``.
@@ -340,7 +351,10 @@ def score_trials_file(
                 if summary.num_missing and not skip_missing:
                     continue  # keep counting; nothing is written
                 scores = scorer.score_pairs(mi, ti).astype(np.float32)
-                s1 += float(scores.sum(dtype=np.float64))
+                block_sum = float(scores.sum(dtype=np.float64))  # finite iff every score is (float32 in float64)
+                if not math.isfinite(block_sum):
+                    raise BackendError(_nonfinite_score_message(scores_wxfilename, block, rows, scores))
+                s1 += block_sum
                 s2 += float(np.square(scores, dtype=np.float64).sum())
                 summary.num_scored += len(scores)
                 writer.write(block.data, block.canonical, rows, scores)
@@ -348,6 +362,10 @@ def score_trials_file(
                 raise BackendError(
                     summary.missing_message(trials_rxfilename) + " (use --skip-missing to score the others)"
                 )
+            if not summary.num_trials:
+                raise BackendError(f"{trials_rxfilename}: no trials (the trials file is empty)")
+            if not summary.num_scored:
+                raise BackendError(summary.missing_message(trials_rxfilename) + ": none could be scored")
         except BaseException:
             writer.abort()
             raise

@@ -115,12 +115,15 @@ class _KnfComputer:
         if self.num_frames(x.shape[0]) == 0:
             return np.zeros((0, self._dim), dtype=np.float32)
         comp = self._cls(self._knf_opts)
-        comp.accept_waveform(float(self.frame_opts.samp_freq), x)
-        comp.input_finished()
-        n = comp.num_frames_ready
-        out = np.empty((n, self._dim), dtype=np.float32)
-        for t in range(n):
-            out[t] = comp.get_frame(t)
+        try:
+            comp.accept_waveform(float(self.frame_opts.samp_freq), x)
+            comp.input_finished()
+            n = comp.num_frames_ready
+            out = np.empty((n, self._dim), dtype=np.float32)
+            for t in range(n):
+                out[t] = comp.get_frame(t)
+        except RuntimeError as e:  # e.g. "mel energy is nan" (samples so large that the energies overflow)
+            raise FeatureComputeError(f"kaldi-native-fbank: {e}") from None
         return out
 
     def compute_batch(self, waveforms: Sequence[np.ndarray], sample_rate: float | None = None,

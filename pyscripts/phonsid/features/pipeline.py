@@ -2,7 +2,8 @@
 ark/scp tables, in batches of utterances so one process handles a whole job.
 
 Bad input is skipped, not fatal: audio that cannot be read or decoded (empty or corrupt files, failing
-pipe commands), audio shorter than one frame, NaN/inf samples, a missing channel. Each is logged with the
+pipe commands), audio shorter than one frame, NaN/inf samples, a missing channel, features that come out
+NaN/inf (refused by the table writer, which names the row and column). Each is logged with the
 utterance id and counted; at the end, if more than ``max_failed_fraction`` of the utterances failed (or all
 of them), ``FeatureFailure`` is raised and every output table of the call is discarded (the writers are
 atomic), so nothing half-written is left. A sample-rate mismatch is an error, as in Kaldi.
@@ -46,6 +47,7 @@ class FeatureStats:
     num_unvoiced_utts: int = 0
     seconds: float = 0.0
     failed: list[str] = dataclasses.field(default_factory=list)
+    first_failure: str = ""  # why the first failed utterance failed
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -141,6 +143,7 @@ def compute_feature_table(
     utt → factor (None: skip the utterance with a warning). Raises ``FeatureFailure`` (outputs discarded)
     when more than ``max_failed_fraction`` of the utterances failed or none succeeded.
     """
+    from phonsid.io.kaldi_object import NonFiniteError
     from phonsid.io.table import TableWriter
     from phonsid.io.wav import WavError
 
@@ -161,6 +164,7 @@ def compute_feature_table(
         def fail(utt: str, why: str) -> None:
             stats.num_failed += 1
             stats.failed.append(utt)
+            stats.first_failure = stats.first_failure or f"utterance {utt}: {why}"
             _warn(logger, f"utterance {utt}: {why}; skipping it")
 
         def flush() -> None:
@@ -171,15 +175,31 @@ def compute_feature_table(
             for warp in sorted({p[2] for p in pending}):
                 group = [p for p in pending if p[2] == warp]
                 rngs = [utterance_rng(dither_seed, p[0]) for p in group]
-                feats = computer.compute_batch([p[1] for p in group], None, warp, rngs)
+                try:
+                    feats = computer.compute_batch([p[1] for p in group], None, warp, rngs)
+                except FeatureComputeError:  # find the utterance(s) at fault; the others go on
+                    feats = []
+                    for utt, samples, _, _ in group:  # a fresh dither generator: the same features as in a batch
+                        try:
+                            feats.append(computer.compute_batch([samples], None, warp,
+                                                                [utterance_rng(dither_seed, utt)])[0])
+                        except FeatureComputeError as e:
+                            feats.append(e)
                 for (utt, _, _, duration), f in zip(group, feats):
-                    write(utt, f, duration)
+                    if isinstance(f, FeatureComputeError):
+                        fail(utt, str(f))
+                    else:
+                        write(utt, f, duration)
             pending, pending_frames = [], 0
 
         def write(utt: str, feats: np.ndarray, duration: float) -> None:
             if subtract_mean and feats.shape[0]:
                 feats = feats - feats.mean(axis=0, keepdims=True, dtype=np.float64).astype(np.float32)
-            feat_writer.write(utt, feats)
+            try:
+                feat_writer.write(utt, feats)  # first, so that a refused utterance is in none of the tables
+            except NonFiniteError as e:
+                fail(utt, str(e))
+                return
             if vad_writer is not None:
                 vad = compute_vad_opts(feats, vad_opts)
                 voiced = float(vad.sum())
@@ -246,7 +266,7 @@ def compute_feature_table(
             raise FeatureFailure(
                 f"{stats.num_failed} of {stats.num_utts} utterances failed (more than the allowed "
                 f"{100 * max_failed_fraction:g}%); failed: {', '.join(stats.failed[:10])}"
-                + (" ..." if len(stats.failed) > 10 else ""))
+                + (" ..." if len(stats.failed) > 10 else "") + f"; the first: {stats.first_failure}")
         if stats.num_done == 0 and stats.num_utts:
             raise FeatureFailure(f"no features were written: all {stats.num_utts} utterances were skipped")
     return stats

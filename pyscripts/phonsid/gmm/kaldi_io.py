@@ -85,6 +85,7 @@ def write_sp_matrix(w: KaldiWriter, m: np.ndarray, double: bool = False) -> None
     if w.binary:
         w.write_sp_matrix(m, double=double)
         return
+    w.check(m)  # NaN/inf refused, as KaldiWriter's own writers do
     dim = m.shape[0]
     if dim == 0:
         w.f.write(b"[ ]\n")

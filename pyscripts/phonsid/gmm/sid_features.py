@@ -70,11 +70,11 @@ def iter_features(rspecifier: str, opts: SidFeatureOptions | None = None,
                   log: logging.Logger | None = None) -> Iterator[tuple[str, np.ndarray]]:
     """(key, features) of a feature rspecifier, through the in-process pipeline when ``opts.enabled``.
     Utterances without VAD, or with no voiced frame, are skipped with a warning (Kaldi's select-voiced-frames
-    does the same)."""
+    does the same); features holding NaN or inf are an error naming the utterance (``phonsid.io.NonFiniteError``)."""
     opts = opts or SidFeatureOptions()
     vad_reader = RandomReader(opts.vad_rspecifier, "vector") if opts.enabled else None
     try:
-        with SequentialReader(rspecifier, "matrix") as reader:
+        with SequentialReader(rspecifier, "matrix", finite=True) as reader:  # NaN/inf would poison the stats
             for key, feats in reader:
                 if vad_reader is None:
                     x = np.asarray(feats, dtype=np.float32)

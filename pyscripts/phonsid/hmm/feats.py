@@ -167,7 +167,7 @@ class FeaturePipeline:
 
     def read(self, rspecifier: str) -> Iterator[tuple[str, np.ndarray]]:
         """Reads a feature table and applies the pipeline."""
-        with SequentialReader(rspecifier, "matrix") as reader:
+        with SequentialReader(rspecifier, "matrix", finite=True) as reader:  # NaN/inf: an error naming the utterance
             items = list(reader)
         return self.process(items)
 

@@ -9,6 +9,7 @@ import importlib
 
 _EXPORTS = {
     "KaldiFormatError": "kaldi_object", "KaldiReader": "kaldi_object", "KaldiWriter": "kaldi_object",
+    "NonFiniteError": "kaldi_object",
     "read_kaldi_matrix": "kaldi_object", "read_kaldi_vector": "kaldi_object",
     "write_kaldi_matrix": "kaldi_object", "write_kaldi_vector": "kaldi_object",
     "RandomReader": "table", "SequentialReader": "table", "SpecifierError": "table", "TableWriter": "table",

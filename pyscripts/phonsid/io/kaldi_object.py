@@ -25,6 +25,50 @@ class KaldiFormatError(KaldiIOError):
     """The bytes do not hold the Kaldi object that was expected."""
 
 
+class NonFiniteError(KaldiIOError, ValueError):
+    """NaN or ±inf where only finite numbers belong (a table entry, a model parameter, an input matrix); the
+    message names the file, the key or parameter, and where the first bad value is."""
+
+
+def nonfinite_where(value, allow_neg_inf: bool = False) -> str:
+    """``""`` when every value is finite (or -inf, with ``allow_neg_inf``); otherwise where the first bad one is,
+    e.g. ``"NaN at row 3, column 7 (0-based; 12 of 4000 values are not finite)"`` (the first in row-major order).
+
+    One ``np.isfinite(x).all()`` pass when the values are fine; integers are always fine."""
+    a = np.asarray(value)
+    if a.dtype.kind not in "fc" or a.size == 0:
+        return ""
+    ok = np.isfinite(a)
+    if ok.all():
+        return ""
+    if allow_neg_inf:
+        ok |= np.isneginf(a)
+        if ok.all():
+            return ""
+    bad = ~ok
+    idx = np.unravel_index(int(np.argmax(bad)), a.shape)
+    v = a[idx]
+    kind = "NaN" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+    if a.ndim == 0:
+        return f"{kind} as its value"
+    if a.ndim == 1:
+        loc = f"element {idx[0]}"
+    elif a.ndim == 2:
+        loc = f"row {idx[0]}, column {idx[1]}"
+    else:
+        loc = f"index {tuple(int(i) for i in idx)}"
+    n = int(bad.sum())
+    return f"{kind} at {loc} (0-based; {n} of {a.size} values {'is' if n == 1 else 'are'} not finite)"
+
+
+def _is_float(word: bytes) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
 class KaldiReader:
     """Reads Kaldi objects from a binary file object, in binary or text mode.
 
@@ -230,13 +274,23 @@ class KaldiReader:
                 break
             if c == b"\n":
                 if line.strip():
-                    rows.append([float(x) for x in line.split()])
+                    rows.append(self._text_row(line, len(rows)))
                 line = bytearray()
             else:
                 line += c
         if line.strip():
-            rows.append([float(x) for x in line.split()])
+            rows.append(self._text_row(line, len(rows)))
         return rows
+
+    def _text_row(self, line: bytearray, index: int) -> list[float]:
+        """The numbers of one text row; a word that is not a number is an error naming the row."""
+        words = line.split()
+        try:
+            return [float(x) for x in words]
+        except ValueError:
+            bad = next(w for w in words if not _is_float(w))
+            raise KaldiFormatError(f"{self.name}: row {index + 1} of a text vector/matrix: expected a number, "
+                                   f"found '{bad.decode(errors='replace')}'") from None
 
     def read_vector(self, double: bool = False) -> np.ndarray:
         """A Kaldi Vector (float32 for FV, float64 for DV); text is parsed as float32, or float64 if ``double``."""
@@ -321,16 +375,52 @@ class _Reread:
 
 
 class KaldiWriter:
-    """Writes Kaldi objects to a binary file object; ``binary=True`` writes the ``\\0B`` marker first."""
+    """Writes Kaldi objects to a binary file object; ``binary=True`` writes the ``\\0B`` marker first.
 
-    def __init__(self, f: BinaryIO, binary: bool = True, write_header: bool = True) -> None:
+    Non-finite values are refused (``check_finite``, the default): a vector, matrix or float holding NaN or ±inf
+    raises :class:`NonFiniteError` before it is written, naming ``name`` (the file) and the parameter: the
+    ``name=`` given to the write call, else the last token written (``<MEANS_INVVARS>``; ``<M>[3]`` for the
+    fourth object after the same token). -inf is allowed after the tokens of :data:`NEG_INF_FIELDS`, which
+    Kaldi defines as logarithms of values that may be zero. Writers of files on a plain path write atomically, so
+    a refused model leaves no file behind. Table writers (:class:`phonsid.io.table.TableWriter`) check each entry
+    themselves, with its key, and pass ``check_finite=False``.
+    """
+
+    #: Fields that hold logarithms of quantities that may be zero, where Kaldi writes -inf: the Gaussian
+    #: constants of GMMs (log of a zero weight) and a transition model's log-probabilities.
+    NEG_INF_FIELDS = frozenset({"<GCONSTS>", "<LogProbs>"})
+
+    def __init__(self, f: BinaryIO, binary: bool = True, write_header: bool = True, name: str = "",
+                 check_finite: bool = True) -> None:
         self.f = f
         self.binary = binary
+        self.name = name or str(getattr(f, "name", "<stream>"))
+        self.check_finite = check_finite
+        self._field = ""  # the last token written
+        self._items = 0  # values written since it
         if binary and write_header:
             f.write(b"\0B")
 
+    def check(self, value, name: str | None = None, allow_neg_inf: bool | None = None) -> None:
+        """Raises :class:`NonFiniteError` if ``value`` (about to be written) holds NaN or ±inf (see the class doc);
+        for writers that lay values out themselves. ``allow_neg_inf`` None: as the current field allows."""
+        if not self.check_finite:
+            return
+        param = name
+        if param is None:
+            param = self._field or "value"
+            if self._items:
+                param += f"[{self._items}]"
+            self._items += 1
+        if allow_neg_inf is None:
+            allow_neg_inf = name is None and self._field in self.NEG_INF_FIELDS
+        where = nonfinite_where(value, allow_neg_inf)
+        if where:
+            raise NonFiniteError(f"{self.name}: refusing to write non-finite values: {param}: {where}")
+
     def write_token(self, token: str) -> None:
         self.f.write(token.encode() + b" ")
+        self._field, self._items = token, 0
 
     def write_int(self, value: int) -> None:
         if self.binary:
@@ -338,7 +428,8 @@ class KaldiWriter:
         else:
             self.f.write(f"{int(value)} ".encode())
 
-    def write_float(self, value: float, double: bool = False) -> None:
+    def write_float(self, value: float, double: bool = False, name: str | None = None) -> None:
+        self.check(value, name)
         if self.binary:
             self.f.write(b"\x08" + struct.pack("<d", value) if double else b"\x04" + struct.pack("<f", value))
         else:
@@ -354,8 +445,9 @@ class KaldiWriter:
         if not self.binary:
             self.f.write(b"\n")
 
-    def write_vector(self, v: np.ndarray, double: bool = False) -> None:
+    def write_vector(self, v: np.ndarray, double: bool = False, name: str | None = None) -> None:
         v = np.asarray(v).reshape(-1)
+        self.check(v, name)
         if self.binary:
             dtype = np.dtype("<f8") if double else np.dtype("<f4")
             self.f.write(b"DV " if double else b"FV ")
@@ -364,10 +456,11 @@ class KaldiWriter:
         else:
             self.f.write(b" [ " + b"".join(f"{_fmt(x, double)} ".encode() for x in v) + b"]\n")
 
-    def write_matrix(self, m: np.ndarray, double: bool = False) -> None:
+    def write_matrix(self, m: np.ndarray, double: bool = False, name: str | None = None) -> None:
         m = np.asarray(m)
         if m.ndim != 2:
             raise ValueError(f"write_matrix: expected a 2-D array, got shape {m.shape}")
+        self.check(m, name)
         if self.binary:
             dtype = np.dtype("<f8") if double else np.dtype("<f4")
             self.f.write(b"DM " if double else b"FM ")
@@ -380,12 +473,13 @@ class KaldiWriter:
             rows = [b"  " + b" ".join(_fmt(x, double).encode() for x in r) + b" " for r in m]
             self.f.write(b" [\n" + b"\n".join(rows) + b"]\n")
 
-    def write_compressed_matrix(self, m: np.ndarray, method: int = 1) -> None:
+    def write_compressed_matrix(self, m: np.ndarray, method: int = 1, name: str | None = None) -> None:
         """A CompressedMatrix (Kaldi's compression methods; 1 = automatic, as copy-feats --compress=true)."""
         if not self.binary:
-            self.write_matrix(np.asarray(m, dtype=np.float32))
+            self.write_matrix(np.asarray(m, dtype=np.float32), name=name)
             return
         m = np.ascontiguousarray(m, dtype=np.float32)
+        self.check(m, name, allow_neg_inf=False)  # a compressed matrix cannot hold -inf (its range would be infinite)
         header = GlobalHeader.compute(m, method, "<")
         header.write(self.f)
         if header.type == "CM":
@@ -395,8 +489,9 @@ class KaldiWriter:
         else:
             self.f.write(header.float_to_uint(m).tobytes())
 
-    def write_sp_matrix(self, m: np.ndarray, double: bool = False) -> None:
+    def write_sp_matrix(self, m: np.ndarray, double: bool = False, name: str | None = None) -> None:
         m = np.asarray(m)
+        self.check(m, name)
         dim = m.shape[0]
         if self.binary:
             dtype = np.dtype("<f8") if double else np.dtype("<f4")
@@ -435,9 +530,10 @@ def read_object_file(rxfilename: str, read: Callable[[KaldiReader], T]) -> T:
 
 
 def write_object_file(wxfilename: str, binary: bool, write: Callable[[KaldiWriter], None]) -> None:
-    """Opens ``wxfilename`` for writing (atomically for plain paths) and calls ``write(writer)``."""
+    """Opens ``wxfilename`` for writing (atomically for plain paths) and calls ``write(writer)``; a parameter
+    holding NaN or inf is a :class:`NonFiniteError` naming the file and the parameter, and leaves no file."""
     with open_wxfilename(wxfilename) as f:
-        write(KaldiWriter(f, binary))
+        write(KaldiWriter(f, binary, name=wxfilename))
 
 
 def read_kaldi_matrix(rxfilename: str) -> np.ndarray:
@@ -447,8 +543,9 @@ def read_kaldi_matrix(rxfilename: str) -> np.ndarray:
 
 
 def write_kaldi_matrix(wxfilename: str, m: np.ndarray, binary: bool = True, double: bool = False) -> None:
+    """A matrix file (e.g. an LDA ``transform.mat``); NaN or inf is refused (:class:`NonFiniteError`)."""
     with open_wxfilename(wxfilename) as f:
-        KaldiWriter(f, binary).write_matrix(m, double=double)
+        KaldiWriter(f, binary, name=wxfilename).write_matrix(m, double=double, name="matrix")
 
 
 def read_kaldi_vector(rxfilename: str) -> np.ndarray:
@@ -458,5 +555,6 @@ def read_kaldi_vector(rxfilename: str) -> np.ndarray:
 
 
 def write_kaldi_vector(wxfilename: str, v: np.ndarray, binary: bool = True, double: bool = False) -> None:
+    """A vector file (e.g. ``mean.vec``); NaN or inf is refused (:class:`NonFiniteError`)."""
     with open_wxfilename(wxfilename) as f:
-        KaldiWriter(f, binary).write_vector(v, double=double)
+        KaldiWriter(f, binary, name=wxfilename).write_vector(v, double=double, name="vector")

@@ -7,20 +7,28 @@ colon. scp entries may be ``file.ark:offset``, a file or a pipe, optionally with
 
 A *holder* says what each entry holds: ``matrix``, ``vector``, ``int_vector``, ``int_vector_vector``,
 ``posterior``, ``int``, ``float``, or ``auto`` (matrix or vector as stored; reading only).
+
+Non-finite numbers: :class:`TableWriter` refuses an entry holding NaN or ±inf (matrices, vectors, floats,
+posterior weights) with a :class:`~phonsid.io.kaldi_object.NonFiniteError` naming the wspecifier, the key and
+where the first bad value is, before anything of the entry is written, so a caller may skip it and go on
+(``allow_neg_inf=True`` lets log-domain tables hold -inf). Readers check what they read with ``finite=True``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import re
 from collections import OrderedDict
+from itertools import chain
+from operator import itemgetter
 from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 
 from phonsid.io.atomic import atomic_open
-from phonsid.io.kaldi_object import KaldiFormatError, KaldiReader, KaldiWriter
+from phonsid.io.kaldi_object import KaldiFormatError, KaldiReader, KaldiWriter, NonFiniteError, nonfinite_where
 from phonsid.io.xfilename import KaldiIOError, open_rxfilename, open_wxfilename, split_offset
 
 HOLDERS = ("matrix", "vector", "int_vector", "int_vector_vector", "posterior", "int", "float", "auto")
@@ -105,6 +113,20 @@ def _int_array_bytes(values: np.ndarray) -> bytes:
     return out.tobytes()
 
 
+def _text_ints(r: KaldiReader, words: list, what: str) -> np.ndarray:
+    """Integers of a text table entry; a word that is not an integer is an error naming it."""
+    try:
+        return np.array(words, dtype=np.int32)
+    except ValueError:
+        for w in words:
+            try:
+                int(w)
+            except ValueError:
+                text = w.decode(errors="replace") if isinstance(w, bytes) else w
+                raise KaldiFormatError(f"{r.name}: {what}: expected an integer, found '{text}'") from None
+        raise
+
+
 def read_object(r: KaldiReader, holder: str) -> Any:
     """Reads one table value of the given holder type (after its key and binary marker)."""
     if holder == "matrix":
@@ -124,14 +146,14 @@ def read_object(r: KaldiReader, holder: str) -> Any:
     if holder == "int_vector":
         if r.binary:
             return _read_int_array(r, r.read_int(), "int vector")
-        return np.array(r.read_rest_of_line().split(), dtype=np.int32)
+        return _text_ints(r, r.read_rest_of_line().split(), "int vector")
     if holder == "int_vector_vector":
         if r.binary:
             return [_read_int_array(r, r.read_int(), "int vector") for _ in range(r.read_int())]
         groups = r.read_rest_of_line().decode().split(";")
         if groups and not groups[-1].strip():
             groups.pop()  # the text form ends every inner vector with ';'
-        return [np.array(g.split(), dtype=np.int32) for g in groups]
+        return [_text_ints(r, g.split(), "int vector vector") for g in groups]
     if holder == "posterior":
         if r.binary:
             frames = []
@@ -149,9 +171,31 @@ def read_object(r: KaldiReader, holder: str) -> Any:
             if not chunk.startswith("["):
                 raise KaldiFormatError(f"{r.name}: bad text posterior near '{chunk[:30]}'")
             vals = chunk[1:].split()
-            frames.append([(int(vals[i]), float(vals[i + 1])) for i in range(0, len(vals), 2)])
+            try:
+                frames.append([(int(vals[i]), float(vals[i + 1])) for i in range(0, len(vals), 2)])
+            except (ValueError, IndexError):
+                raise KaldiFormatError(f"{r.name}: bad text posterior near '{chunk[:30]}': expected "
+                                       "'[ <id> <weight> ... ]' pairs") from None
         return frames
     raise ValueError(f"unknown holder '{holder}' (one of {', '.join(HOLDERS)})")
+
+
+def nonfinite_in(holder: str, value: Any, allow_neg_inf: bool = False) -> str:
+    """``""`` when a table value of ``holder`` holds only finite numbers (-inf allowed with ``allow_neg_inf``),
+    else where the first NaN/inf is (see :func:`phonsid.io.kaldi_object.nonfinite_where`). Integer holders are
+    always fine."""
+    if holder in ("matrix", "vector", "auto", "float"):
+        return nonfinite_where(value, allow_neg_inf)
+    if holder == "posterior":
+        if math.isfinite(sum(map(itemgetter(1), chain.from_iterable(value)))):  # C-speed path: all finite
+            return ""
+        for t, frame in enumerate(value):
+            for j, (_, weight) in enumerate(frame):
+                w = float(weight)
+                if not (math.isfinite(w) or (allow_neg_inf and w == -math.inf)):
+                    kind = "NaN" if math.isnan(w) else ("inf" if w > 0 else "-inf")
+                    return f"{kind} as the weight of entry {j} of frame {t}"
+    return ""
 
 
 def write_object(w: KaldiWriter, holder: str, value: Any, compress: bool = False) -> None:
@@ -315,15 +359,26 @@ def _read_scp_lines(path: str) -> Iterator[tuple[str, str]]:
 # readers and writers
 
 
-class SequentialReader:
-    """Iterates ``(key, value)`` over an rspecifier."""
+def _check_read(rspecifier: str, holder: str, key: str, value: Any, entry: str | None = None) -> Any:
+    """``value`` if it holds only finite numbers, else :class:`NonFiniteError` naming the table, key and place."""
+    where = nonfinite_in(holder, value)
+    if where:
+        source = f"{rspecifier} ({entry})" if entry else rspecifier
+        raise NonFiniteError(f"{source}: key '{key}': non-finite input refused: {where}")
+    return value
 
-    def __init__(self, rspecifier: str, holder: str = "matrix") -> None:
+
+class SequentialReader:
+    """Iterates ``(key, value)`` over an rspecifier. With ``finite=True`` a value holding NaN or ±inf is a
+    :class:`NonFiniteError` naming the table, the key and where (for readers feeding accumulations)."""
+
+    def __init__(self, rspecifier: str, holder: str = "matrix", finite: bool = False) -> None:
         if holder not in HOLDERS:
             raise ValueError(f"unknown holder '{holder}' (one of {', '.join(HOLDERS)})")
         self.spec = parse_rspecifier(rspecifier)
         self.rspecifier = rspecifier
         self.holder = holder
+        self.finite = finite
         self._stack = contextlib.ExitStack()
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
@@ -331,7 +386,10 @@ class SequentialReader:
             loader = _ScpLoader(self.holder)
             try:
                 for key, entry in _read_scp_lines(self.spec.path):
-                    yield key, loader.load(key, entry)
+                    value = loader.load(key, entry)
+                    if self.finite:
+                        _check_read(self.rspecifier, self.holder, key, value, entry)
+                    yield key, value
             finally:
                 loader.close()
             return
@@ -346,6 +404,8 @@ class SequentialReader:
                     value = read_object(r, self.holder)
                 except KaldiFormatError as e:
                     raise KaldiFormatError(f"{self.rspecifier}: entry '{key}': {e}") from None
+                if self.finite:
+                    _check_read(self.rspecifier, self.holder, key, value)
                 yield key, value
 
     def __enter__(self) -> "SequentialReader":
@@ -356,19 +416,21 @@ class SequentialReader:
 
 
 class RandomReader:
-    """Random access by key: scp entries load lazily, archives are read into memory once."""
+    """Random access by key: scp entries load lazily, archives are read into memory once. ``finite=True``: as
+    :class:`SequentialReader` (a value with NaN or ±inf is an error when it is read)."""
 
-    def __init__(self, rspecifier: str, holder: str = "matrix") -> None:
+    def __init__(self, rspecifier: str, holder: str = "matrix", finite: bool = False) -> None:
         self.spec = parse_rspecifier(rspecifier)
         self.rspecifier = rspecifier
         self.holder = holder
+        self.finite = finite
         self._loader: _ScpLoader | None = None
         if self.spec.kind == "scp":
             self._entries = dict(_read_scp_lines(self.spec.path))
             self._loader = _ScpLoader(holder)
             self._values: dict[str, Any] = {}
         else:
-            self._values = dict(SequentialReader(rspecifier, holder))
+            self._values = dict(SequentialReader(rspecifier, holder, finite=finite))
             self._entries = {}
 
     def __contains__(self, key: str) -> bool:
@@ -378,7 +440,10 @@ class RandomReader:
         if key in self._values:
             return self._values[key]
         if key in self._entries and self._loader is not None:
-            return self._loader.load(key, self._entries[key])
+            value = self._loader.load(key, self._entries[key])
+            if self.finite:
+                _check_read(self.rspecifier, self.holder, key, value, self._entries[key])
+            return value
         raise KeyError(f"key '{key}' not found in {self.rspecifier}")
 
     def keys(self) -> list[str]:
@@ -406,15 +471,23 @@ def read_table(rspecifier: str, holder: str = "matrix") -> dict[str, Any]:
 class TableWriter:
     """Writes ``key value`` entries to a wspecifier. Archive and scp files are written atomically: they appear
     (both) only when the writer is closed without an exception; on an exception the temporary files are removed.
+
+    A value holding NaN or ±inf is refused: :meth:`write` raises :class:`NonFiniteError` naming the wspecifier,
+    the key and the first bad value, before writing anything of that entry, so the table stays valid and a
+    caller that skips bad utterances can catch it and go on. ``allow_neg_inf``: the table holds logarithms
+    (log-likelihoods, log-posteriors) and may hold -inf (a zero probability); never in compressed matrices,
+    whose range cannot include it. NaN and +inf are always refused.
     """
 
-    def __init__(self, wspecifier: str, holder: str = "matrix", compress: bool = False) -> None:
+    def __init__(self, wspecifier: str, holder: str = "matrix", compress: bool = False,
+                 allow_neg_inf: bool = False) -> None:
         if holder not in HOLDERS or holder == "auto":
             raise ValueError(f"cannot write holder '{holder}'")
         self.spec = parse_wspecifier(wspecifier)
         self.wspecifier = wspecifier
         self.holder = holder
         self.compress = compress
+        self.allow_neg_inf = allow_neg_inf and not (compress and holder == "matrix")
         self._stack = contextlib.ExitStack()
         ark = self.spec.ark or "-"
         if self.spec.scp is not None:
@@ -423,13 +496,17 @@ class TableWriter:
         else:
             self._ark = self._stack.enter_context(open_wxfilename(ark))
             self._scp = None
-        self._writer = KaldiWriter(self._ark, binary=not self.spec.text, write_header=False)
+        self._writer = KaldiWriter(self._ark, binary=not self.spec.text, write_header=False, name=wspecifier,
+                                   check_finite=False)
         self._closed = False
         self.num_written = 0
 
     def write(self, key: str, value: Any) -> None:
         if not key or any(c.isspace() for c in key):
             raise ValueError(f"{self.wspecifier}: invalid key '{key}' (empty or containing whitespace)")
+        where = nonfinite_in(self.holder, value, self.allow_neg_inf)
+        if where:
+            raise NonFiniteError(f"{self.wspecifier}: key '{key}': refusing to write non-finite values: {where}")
         self._ark.write(key.encode() + b" ")
         if self._scp is not None:
             self._scp.write(f"{key} {self.spec.ark}:{self._ark.tell()}\n")

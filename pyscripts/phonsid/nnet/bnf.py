@@ -37,7 +37,7 @@ import yaml
 from torch import nn
 
 from phonsid.io.atomic import atomic_open
-from phonsid.nnet.training import read_yaml_config
+from phonsid.nnet.training import check_finite_parameters, read_yaml_config
 
 FORMAT = "phonsid-bnf-dnn-1"
 NORMALIZATIONS = ("sliding-cmn", "speaker-mvn", "utterance-mvn", "none")
@@ -442,6 +442,7 @@ def save_bnf_model(path: str | Path, model: BottleneckDNN, extra: dict[str, Any]
              "multitask": dataclasses.asdict(model.multitask) if model.multitask is not None else None,
              "extra": dict(extra or {}),
              "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    check_finite_parameters(state["state_dict"], path)
     with atomic_open(path, "wb") as f:
         torch.save(state, f)
 

@@ -285,7 +285,7 @@ def prepare_bnf_egs(feats_rspecifier: str, utt2spk_path: str | os.PathLike, ali_
     spk_stats = SpeakerStats()
     feat_dim = None
     examples: list[str] = []
-    for utt, feats in SequentialReader(feats_rspecifier):
+    for utt, feats in SequentialReader(feats_rspecifier, finite=True):  # NaN/inf: an error naming the utterance
         if feat_dim is None:
             feat_dim = feats.shape[1]
         elif feats.shape[1] != feat_dim:

@@ -133,8 +133,9 @@ def extract_table(model_path: str | Path, feats_rspecifier: str, wspecifier: str
                   num_frames_wspecifier: str = "", log: Callable[[str], None] = print,
                   warn: Callable[[str], None] | None = None) -> ExtractStats:
     """Writes the model's ``output`` for every utterance of ``feats_rspecifier`` to ``wspecifier``. Utterances that
-    cannot be processed (wrong dim, empty, non-finite, no speaker) are skipped with a warning and counted."""
-    from phonsid.io import RandomReader, SequentialReader, TableWriter
+    cannot be processed (wrong dim, empty, non-finite input or output, no speaker) are skipped with a warning and
+    counted. Log-posteriors may hold -inf (a zero posterior) unless compressed; NaN and +inf never."""
+    from phonsid.io import NonFiniteError, RandomReader, SequentialReader, TableWriter
 
     warn = warn or log
     ex = BnfExtractor(model_path, device, batch_frames, output)
@@ -151,13 +152,17 @@ def extract_table(model_path: str | Path, feats_rspecifier: str, wspecifier: str
 
     writer_nf = TableWriter(num_frames_wspecifier, "int") if num_frames_wspecifier else None
     try:
-        with TableWriter(wspecifier, "matrix", compress=compress) as writer:
+        with TableWriter(wspecifier, "matrix", compress=compress, allow_neg_inf=output == "log-posteriors") as writer:
             def flush(batch: list) -> None:
                 if not batch:
                     return
                 outs = ex.compute_many(batch)
                 for (utt, feats, _), y in zip(batch, outs):
-                    writer.write(utt, y)
+                    try:
+                        writer.write(utt, y)
+                    except NonFiniteError as e:  # refused before anything of it was written
+                        fail(utt, f"non-finite output: {e}")
+                        continue
                     if writer_nf is not None:
                         writer_nf.write(utt, int(y.shape[0]))
                     st.num_done += 1

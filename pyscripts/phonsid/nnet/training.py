@@ -344,6 +344,30 @@ def init_distributed(use_gpu: str = "auto") -> DistContext:
 # checkpoints
 
 
+def check_finite_parameters(state_dict: dict[str, Any], path: str | Path, what: str = "a model") -> None:
+    """Refuses to save ``state_dict`` when a floating-point tensor of it holds NaN or inf: a
+    :class:`phonsid.io.NonFiniteError` naming ``path`` and the tensors (one device sync for all of them).
+
+    The trainers check the objective before every checkpoint and their update drops non-finite changes, so this
+    is the last guard: a model file on disk never holds NaN."""
+    from phonsid.io.kaldi_object import NonFiniteError
+
+    names = [k for k, v in state_dict.items() if torch.is_tensor(v) and v.is_floating_point() and v.numel()]
+    if not names:
+        return
+    ok = torch.stack([torch.isfinite(state_dict[k]).all() for k in names]).cpu()
+    if bool(ok.all()):
+        return
+    bad = [k for k, good in zip(names, ok.tolist()) if not good]
+    v = state_dict[bad[0]]
+    n = int((~torch.isfinite(v)).sum())
+    also = ""
+    if len(bad) > 1:
+        also = f" (also {', '.join(bad[1:4])}{', ...' if len(bad) > 4 else ''})"
+    raise NonFiniteError(f"{path}: refusing to save {what} with non-finite parameters: {bad[0]} has {n} of "
+                         f"{v.numel()} values NaN or inf{also}")
+
+
 class Checkpointer:
     """``<dir>/ckpt-<step>.pt`` files written atomically; the newest ``keep`` are kept."""
 
@@ -369,6 +393,11 @@ class Checkpointer:
 
     def save(self, step: int, state: dict[str, Any]) -> Path:
         path = self.directory / f"ckpt-{step:08d}.pt"
+        if isinstance(state.get("model"), dict):
+            try:
+                check_finite_parameters(state["model"], path, "a checkpoint")
+            except ValueError as e:
+                raise type(e)(f"{e}; the last checkpoint written is {self.latest() or 'none'}") from None
         with atomic_open(path, "wb") as f:
             torch.save(state, f)
         for _, old in self._all()[:-self.keep]:

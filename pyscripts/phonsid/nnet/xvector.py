@@ -282,6 +282,7 @@ class XvectorTDNN(nn.Module):
 def save_xvector_model(path: str | Path, model: XvectorTDNN, extra: dict[str, Any] | None = None) -> None:
     """Writes a self-describing model file (``final.pt``): config, dims and weights, atomically."""
     from phonsid.io.atomic import atomic_open
+    from phonsid.nnet.training import check_finite_parameters
 
     payload = {
         "format": "phonsid-xvector-1",
@@ -291,6 +292,7 @@ def save_xvector_model(path: str | Path, model: XvectorTDNN, extra: dict[str, An
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
     payload.update(extra or {})
+    check_finite_parameters(payload["state_dict"], path)
     with atomic_open(path, "wb") as f:
         torch.save(payload, f)
 
