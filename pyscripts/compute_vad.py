@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     num_done = num_err = num_unvoiced = 0
     tot_length = tot_voiced = 0.0
     try:
-        with SequentialReader(args.feats_rspecifier) as reader, TableWriter(args.vad_wspecifier, "vector") as writer:
+        # finite=True: a NaN energy would silently make every frame unvoiced
+        with SequentialReader(args.feats_rspecifier, finite=True) as reader, \
+                TableWriter(args.vad_wspecifier, "vector") as writer:
             for utt, feats in reader:
                 if feats.shape[0] == 0:
                     logger.warning(f"Empty feature matrix for utterance {utt}")

@@ -58,6 +58,18 @@ def test_compute_vad(repo_root, golden, script_env, tmp_path):
     assert list(ours) == list(kaldi) and all(np.array_equal(ours[k], kaldi[k]) for k in kaldi)
 
 
+def test_compute_vad_refuses_non_finite_energies(repo_root, script_env, tmp_path):
+    import kaldiio
+
+    feats = np.ones((20, 13), dtype=np.float32) * 10
+    feats[5, 0] = np.nan  # a NaN C0 would make the threshold NaN and every frame unvoiced, silently
+    kaldiio.save_ark(str(tmp_path / "f.ark"), {"u1": feats})
+    proc = _run(repo_root, script_env, "compute_vad.py", f"ark:{tmp_path / 'f.ark'}", f"ark:{tmp_path / 'vad.ark'}",
+                check=False)
+    assert proc.returncode == 1
+    assert "key 'u1'" in proc.stderr and "NaN at row 5, column 0" in proc.stderr
+
+
 def test_ivector_feature_pipeline_through_pipes(repo_root, golden, script_env, tmp_path):
     py, tools = sys.executable, repo_root / "pyscripts"
     out = tmp_path / "ivf.ark"
