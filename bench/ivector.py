@@ -9,6 +9,20 @@ ivector-extractor-acc-stats 4.0 CPU-s and ivector-extract 4.7 CPU-s. Each step r
 and with all threads, and on the GPU when there is one; ratios are against the Kaldi anchor (scaled by --scale).
 
     ./venv/bin/python bench/ivector.py [--num-gauss 256] [--ivector-dim 400] [--scale 1] [--threads 1,2]
+
+Full size (the SRE10 recipe: 2048 Gaussians, 600 dims, conversation sides of ~2.5 min = ~15000 voiced frames):
+
+    ./venv/bin/python bench/ivector.py --num-gauss 2048 --ivector-dim 600 --utt-frames 15000 --scale 30 \
+        --threads 1 --no-gpu --steps post,acc,extract
+
+``--utt-frames`` joins consecutive golden utterances into pseudo-utterances of about that many frames, so
+per-utterance costs (the i-vector precision matrix and its factorisation) weigh as on real sides; the Kaldi
+ratios of the per-utterance steps are then left out (the anchor is per golden utterance). The acc-stats row is
+one job (accumulator set-up, batches, finish); the row under it is its steady-state cost per batch, what a job
+over many hours of speech pays per ``--batch-size`` utterances. "s/hour" is CPU time per hour of speech (100
+frames/s). ``--steps`` picks the rows: ubm (diag E-M iteration, full E-M pass), post, acc, est (M-step, per
+model), extract. PHONSID_PYSCRIPTS=<dir> benchmarks the library in <dir> instead of this checkout's
+(before/after comparisons in one session).
 """
 
 from __future__ import annotations
@@ -16,6 +30,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -24,7 +39,7 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "pyscripts"))
+sys.path.insert(0, os.environ.get("PHONSID_PYSCRIPTS") or str(REPO / "pyscripts"))
 
 from phonsid.gmm.full_gmm import FullGmm  # noqa: E402
 from phonsid.gmm.gselect import gaussian_selection, ubm_posteriors_batch  # noqa: E402
@@ -40,7 +55,7 @@ from phonsid.ivector.update import IvectorEstimationOptions, update_extractor  #
 KALDI_1THREAD = {"posteriors": 0.7, "acc-stats": 4.0, "extract": 4.7}  # CPU-s, 100 golden utterances, 256/400
 
 
-def load_features(golden: Path, scale: int) -> list[np.ndarray]:
+def load_features(golden: Path, scale: int, utt_frames: int = 0) -> list[np.ndarray]:
     if (golden / "train_mfcc.ark").exists():
         feats = [f for _, f in iter_features(f"ark:{golden}/train_mfcc.ark",
                                               SidFeatureOptions(f"ark:{golden}/train_vad.ark"))]
@@ -49,9 +64,19 @@ def load_features(golden: Path, scale: int) -> list[np.ndarray]:
         rng = np.random.default_rng(0)
         feats = [rng.standard_normal((n, 60)).astype(np.float32) for n in rng.integers(150, 1100, 100)]
         source = "random"
-    print(f"# features: {source}, {len(feats)} utterances x {scale}, "
-          f"{sum(f.shape[0] for f in feats) * scale} frames")
-    return feats * scale
+    feats = feats * scale
+    if utt_frames > 0:  # join consecutive utterances into pseudo-utterances of about utt_frames frames
+        joined, cur = [], []
+        for f in feats:
+            cur.append(f)
+            if sum(c.shape[0] for c in cur) >= utt_frames:
+                joined.append(np.concatenate(cur))
+                cur = []
+        if cur:
+            joined.append(np.concatenate(cur))
+        feats = joined
+    print(f"# features: {source} x {scale}, {len(feats)} utterances, {sum(f.shape[0] for f in feats)} frames")
+    return feats
 
 
 def sync(device: torch.device) -> None:
@@ -76,10 +101,19 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=64, help="utterances per batch (i-vector steps)")
     p.add_argument("--golden", type=Path, default=Path(os.environ.get("PHONSID_SHARED", REPO.parent / "shared")) / "golden")
     p.add_argument("--no-gpu", action="store_true")
+    p.add_argument("--utt-frames", type=int, default=0,
+                   help="join golden utterances into pseudo-utterances of about this many frames (0: as they are)")
+    p.add_argument("--steps", default="ubm,post,acc,est,extract",
+                   help="rows to run, comma-separated: ubm, post, acc, est, extract (posteriors are computed, "
+                        "untimed, when only later steps are asked for)")
     a = p.parse_args()
+    steps = set(a.steps.split(","))
+    if steps - {"ubm", "post", "acc", "est", "extract"}:
+        p.error(f"unknown --steps {sorted(steps - {'ubm', 'post', 'acc', 'est', 'extract'})}")
+    per_utt_anchor = a.utt_frames == 0  # the Kaldi anchor's per-utterance costs are those of golden utterances
 
     logging.getLogger("phonsid").setLevel(logging.ERROR)
-    feats = load_features(a.golden, a.scale)
+    feats = load_features(a.golden, a.scale, a.utt_frames)
     frames = sum(f.shape[0] for f in feats)
     g, s = a.num_gauss, a.ivector_dim
     runs = [(torch.device("cpu"), int(t)) for t in a.threads.split(",")]
@@ -90,7 +124,7 @@ def main() -> None:
     # its full-covariance version after one E-M pass, an initial extractor.
     torch.set_num_threads(max(int(t) for t in a.threads.split(",")))
     rng = np.random.default_rng(0)
-    allf = np.concatenate(feats[: len(feats) // a.scale])
+    allf = np.concatenate(feats)[: frames // a.scale]
     subset = allf[rng.choice(allf.shape[0], min(30000, allf.shape[0]), replace=False)]
     keep_all = MleDiagGmmOptions(remove_low_count_gaussians=False)
     dubm = train_diag_gmm_in_memory(subset, g, g // 2, 4, keep_all, rng)
@@ -107,39 +141,58 @@ def main() -> None:
 
         # UBM training: one in-memory E-M iteration of gmm-global-init-from-feats on 30k frames,
         # one full-covariance E-M pass (gselect 20 + statistics) over all frames
-        t_init, _ = timed(lambda: train_diag_gmm_in_memory(subset, g, g, 1, keep_all, np.random.default_rng(1),
-                                                           device), device)
-        rows.append(("diag UBM E-M iteration (30k frames)", f"{g}", where, t_init, 30000 / t_init, ""))
+        if "ubm" in steps:
+            t_init, _ = timed(lambda: train_diag_gmm_in_memory(subset, g, g, 1, keep_all, np.random.default_rng(1),
+                                                               device), device)
+            rows.append(("diag UBM E-M iteration (30k frames)", f"{g}", where, t_init, 30000 / t_init, ""))
 
-        def full_pass():  # as fgmm-global-acc-stats: utterances' frames processed together, 64k at a time
-            acc = FullGmmAccs.zeros(g, fubm.dim)
-            for c in range(0, frames, 1 << 16):
-                x = all_x[c:c + (1 << 16)]
-                gsel, _ = gaussian_selection(dubm, x, 20)
-                accumulate_full(fubm, x, acc, gsel)
-            return mle_full_update(fubm, acc, MleFullGmmOptions(remove_low_count_gaussians=False))
-        t_full, _ = timed(full_pass, device)
-        rows.append(("full UBM E-M pass (gselect 20)", f"{g}", where, t_full, frames / t_full, ""))
+            def full_pass():  # as fgmm-global-acc-stats: utterances' frames processed together, 64k at a time
+                acc = FullGmmAccs.zeros(g, fubm.dim)
+                for c in range(0, frames, 1 << 16):
+                    x = all_x[c:c + (1 << 16)]
+                    gsel, _ = gaussian_selection(dubm, x, 20)
+                    accumulate_full(fubm, x, acc, gsel)
+                return mle_full_update(fubm, acc, MleFullGmmOptions(remove_low_count_gaussians=False))
+            t_full, _ = timed(full_pass, device)
+            rows.append(("full UBM E-M pass (gselect 20)", f"{g}", where, t_full, frames / t_full, ""))
+        if not steps & {"post", "acc", "est", "extract"}:
+            continue
 
         t_post, posts = timed(lambda: [p for p, _ in ubm_posteriors_batch(dubm, fubm, feats, 20, 0.025, 1.0, device)],
                               device)
-        rows.append(("gselect + full-UBM posteriors", f"{g}", where, t_post, frames / t_post,
-                     f"{KALDI_1THREAD['posteriors'] * a.scale / t_post:.2f}x"))
+        if "post" in steps:
+            rows.append(("gselect + full-UBM posteriors", f"{g}", where, t_post, frames / t_post,
+                         f"{KALDI_1THREAD['posteriors'] * a.scale / t_post:.2f}x"))
+        if not steps & {"acc", "est", "extract"}:
+            continue
 
         ext = init_ivector_extractor(fubm, s, use_weights=False, rng=np.random.default_rng(0))
         t_derived, _ = timed(lambda: ext.derived(device), device)
 
+        batch_times: list[tuple[float, int]] = []
+
         def acc_pass():
             acc = StatsAccumulator(ext, device=device)
             for b in range(0, len(feats), a.batch_size):
-                acc.add(batch_stats(feats[b:b + a.batch_size], posts[b:b + a.batch_size], g, device, True))
+                t_b, _ = timed(lambda: acc.add(batch_stats(feats[b:b + a.batch_size], posts[b:b + a.batch_size], g,
+                                                           device, True)), device)
+                batch_times.append((t_b, sum(f.shape[0] for f in feats[b:b + a.batch_size])))
             return acc.finish()
-        t_acc, stats = timed(acc_pass, device)
-        rows.append(("extractor acc-stats (E-step)", f"{g}/{s}", where, t_acc, frames / t_acc,
-                     f"{KALDI_1THREAD['acc-stats'] * a.scale / t_acc:.2f}x"))
-        t_est, _ = timed(lambda: update_extractor(ext, stats, IvectorEstimationOptions(gaussian_min_count=10.0),
-                                                  device), device)
-        rows.append(("extractor est (M-step)", f"{g}/{s}", where, t_est, float("nan"), ""))
+        if steps & {"acc", "est"}:
+            t_acc, stats = timed(acc_pass, device)
+        if "acc" in steps:
+            rows.append(("extractor acc-stats (E-step)", f"{g}/{s}", where, t_acc, frames / t_acc,
+                         f"{KALDI_1THREAD['acc-stats'] * a.scale / t_acc:.2f}x" if per_utt_anchor else ""))
+            # steady state: the full batches (a last, smaller one would flatter the per-batch overheads)
+            full = [bt for bt in batch_times if bt is batch_times[0] or bt[1] >= batch_times[0][1] * 0.8]
+            t_b, f_b = sum(t for t, _ in full), sum(n for _, n in full)
+            rows.append((f"  per batch of {a.batch_size} (mean of {len(full)})", f"{g}/{s}", where,
+                         t_b / len(full), f_b / t_b, ""))
+        if "est" in steps:
+            t_est, _ = timed(lambda: update_extractor(ext, stats, IvectorEstimationOptions(gaussian_min_count=10.0),
+                                                      device), device)
+            rows.append(("extractor est (M-step)", f"{g}/{s}", where, t_est, float("nan"), ""))
+        stats = None
 
         def extract():
             out = []
@@ -147,15 +200,20 @@ def main() -> None:
                 out.append(extract_ivectors(ext, batch_stats(feats[b:b + a.batch_size], posts[b:b + a.batch_size],
                                                              g, device))[0])
             return out
-        t_ext, _ = timed(extract, device)
-        rows.append(("ivector-extract", f"{g}/{s}", where, t_ext, frames / t_ext,
-                     f"{KALDI_1THREAD['extract'] * a.scale / t_ext:.2f}x"))
+        if "extract" in steps:
+            t_ext, _ = timed(extract, device)
+            rows.append(("ivector-extract", f"{g}/{s}", where, t_ext, frames / t_ext,
+                         f"{KALDI_1THREAD['extract'] * a.scale / t_ext:.2f}x" if per_utt_anchor else ""))
         rows.append(("(extractor derived terms, once per model)", f"{g}/{s}", where, t_derived, float("nan"), ""))
 
-    print(f"{'step':44s} {'size':>8s} {'where':28s} {'time s':>8s} {'frames/s':>10s} {'vs kaldi 1 thr':>14s}")
+    print(f"{'step':44s} {'size':>8s} {'where':28s} {'time s':>8s} {'frames/s':>10s} {'s/hour':>8s} "
+          f"{'vs kaldi 1 thr':>14s}")
     for what, size, where, t, fps, ratio in rows:
         fps_s = f"{fps:10.0f}" if fps == fps else f"{'-':>10s}"
-        print(f"{what:44s} {size:>8s} {where[:28]:28s} {t:8.2f} {fps_s} {ratio:>14s}")
+        per_h = f"{360000 / fps:8.2f}" if fps == fps else f"{'-':>8s}"
+        print(f"{what:44s} {size:>8s} {where[:28]:28s} {t:8.2f} {fps_s} {per_h} {ratio:>14s}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"# peak resident memory {peak:.1f} GiB; frames = {frames} ({frames / 360000:.3f} h at 100 frames/s)")
     print(f"# {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} (timings on a shared machine are noisy)")
 
 

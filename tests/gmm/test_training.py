@@ -14,7 +14,8 @@ from phonsid.gmm.full_gmm import FullGmm
 from phonsid.gmm.gselect import gaussian_selection
 from phonsid.gmm.init import FrameReservoir, init_full_gmm_from_accs, train_diag_gmm_in_memory
 from phonsid.gmm.mle import (DiagGmmAccs, FullGmmAccs, MleDiagGmmOptions, MleFullGmmOptions, accumulate_diag,
-                             accumulate_full, mle_diag_update, mle_full_update)
+                             accumulate_full, mle_diag_update, mle_full_update, scatter_second_order,
+                             sorted_index_groups)
 
 
 def _mixture(rng, n=6000):
@@ -138,3 +139,25 @@ def test_init_from_accs_refuses_components_without_data():
     acc.occupancy[:] = [10.0, 0.0, 5.0]
     with pytest.raises(ValueError, match="indices 1"):
         init_full_gmm_from_accs(acc)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 16])
+def test_second_order_scatter_matches_the_definition(chunk):
+    """Σ_t w x_t x_tᵀ per Gaussian, whatever the grouping (runs longer than a group, single-entry groups)."""
+    rng = np.random.default_rng(0)
+    x = torch.as_tensor(rng.standard_normal((50, 3)).astype(np.float32))
+    frames = torch.as_tensor(rng.integers(0, 50, 200))
+    gauss = torch.as_tensor(rng.choice([0, 2, 5], 200, p=[0.7, 0.2, 0.1]))  # Gaussians 1, 3, 4 have none
+    w = torch.as_tensor(rng.random(200))
+    ref = torch.zeros(6, 3, 3, dtype=torch.float64)
+    for t, g, v in zip(frames.tolist(), gauss.tolist(), w.tolist()):
+        xt = x[t].to(torch.float64)
+        ref[g] += v * torch.outer(xt, xt)
+    torch.testing.assert_close(scatter_second_order(6, x, frames, gauss, w, chunk), ref, rtol=1e-12, atol=1e-12)
+    groups = sorted_index_groups(gauss, 6, chunk)
+    order = torch.cat([pos for pos, _ in groups])
+    assert torch.equal(order, torch.argsort(gauss, stable=True))  # sorted by Gaussian, frame order kept
+    assert all(torch.all(gauss[pos[a:b]] == g) for pos, runs in groups for g, a, b in runs)
+    # the comparison sort (GPU, or more than 2^16 values) groups the same way as the radix sort
+    other = sorted_index_groups(gauss, 1 << 17, chunk)
+    assert [(p.tolist(), r) for p, r in other] == [(p.tolist(), r) for p, r in groups]

@@ -282,25 +282,49 @@ def _frame_posteriors(loglikes: torch.Tensor, frame_weights: torch.Tensor | None
     return post, ll.to(torch.float64)
 
 
-def group_by_index(index: torch.Tensor) -> list[tuple[int, torch.Tensor]]:
-    """Positions of each distinct value of ``index`` (1-D int), as (value, positions) pairs."""
-    order = torch.argsort(index, stable=True)
-    uniq, counts = torch.unique_consecutive(index[order], return_counts=True)
-    out, start = [], 0
-    for g, c in zip(uniq.tolist(), counts.tolist()):
-        out.append((g, order[start:start + c]))
-        start += c
-    return out
+def sorted_index_groups(index: torch.Tensor, num_values: int, chunk: int = 1 << 12
+                        ) -> list[tuple[torch.Tensor, list[tuple[int, int, int]]]]:
+    """Positions of ``index`` (1-D int in [0, num_values)) sorted by value, stably, cut into groups of about
+    ``chunk`` positions that never split a value's run (a longer run is a group of its own); with each group
+    the runs in it as (value, start, end) offsets into the group's positions."""
+    n = int(index.shape[0])
+    if n == 0:
+        return []
+    if index.device.type == "cpu" and num_values <= 1 << 16:
+        # a radix sort (numpy's stable sort of 16-bit keys) is several times faster than a comparison sort
+        keys = index.numpy().astype(np.uint16)
+        order = torch.from_numpy(np.argsort(keys, kind="stable"))
+        counts = np.bincount(keys, minlength=num_values)
+    else:
+        order = torch.argsort(index, stable=True)
+        counts = torch.bincount(index, minlength=num_values).cpu().numpy()
+    present = np.flatnonzero(counts)
+    ends = np.cumsum(counts[present])
+    groups, runs, start = [], [], 0
+    for g, end in zip(present.tolist(), ends.tolist()):
+        runs.append((g, end - int(counts[g]) - start, end - start))
+        if end - start >= chunk:
+            groups.append((order[start:end], runs))
+            runs, start = [], end
+    if runs:
+        groups.append((order[start:n], runs))
+    return groups
 
 
 def scatter_second_order(num_gauss: int, feats: torch.Tensor, frames: torch.Tensor, gauss: torch.Tensor,
-                         weights: torch.Tensor) -> torch.Tensor:
-    """Σ_t w · x_t x_tᵀ per Gaussian (G, D, D) from (frame, Gaussian, weight) triples, Gaussian by Gaussian."""
+                         weights: torch.Tensor, chunk: int = 1 << 12) -> torch.Tensor:
+    """Σ_t w · x_t x_tᵀ per Gaussian (G, D, D), float64, from (frame, Gaussian, weight) triples.
+
+    The triples are sorted by Gaussian (frame order kept within one) and taken in groups of about ``chunk``
+    (small enough for the gathered rows to stay in cache): a group's frames are gathered once, then one GEMM
+    per Gaussian adds ``(w x)ᵀ x`` into its matrix."""
     d = feats.shape[1]
     out = torch.zeros(num_gauss, d, d, dtype=torch.float64, device=feats.device)
-    for g, pos in group_by_index(gauss):
-        xs = feats[frames[pos]]
-        out[g] += (xs * weights[pos, None]).T @ xs
+    for pos, runs in sorted_index_groups(gauss, num_gauss, chunk):
+        xs = feats.index_select(0, frames[pos]).to(torch.float64)
+        xw = xs * weights[pos].to(torch.float64).unsqueeze(1)
+        for g, a, b in runs:
+            out[g].addmm_(xw[a:b].T, xs[a:b])
     return out
 
 

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from phonsid.gmm.mle import scatter_second_order
+from phonsid.gmm.mle import sorted_index_groups
 from phonsid.gmm.posterior import Posterior
 from phonsid.ivector.extractor import LOG_2PI, DerivedVars, IvectorExtractor, unpack
 
@@ -38,7 +38,7 @@ class BatchStats:
 
 def batch_stats(feats: Sequence[np.ndarray], posts: Sequence[Posterior], num_gauss: int,
                 device: torch.device | str = "cpu", second_order: bool = False, keys: Sequence[str] | None = None,
-                chunk: int = 1 << 19) -> BatchStats:
+                chunk: int = 1 << 12) -> BatchStats:
     """Zeroth/first(/second)-order statistics of utterances from their features (T_b, D) and posteriors."""
     b = len(feats)
     if b != len(posts):
@@ -52,7 +52,8 @@ def batch_stats(feats: Sequence[np.ndarray], posts: Sequence[Posterior], num_gau
             raise PosteriorMismatchError(f"utterance {name}: posterior index {int(p.ids.max())} out of range for a "
                                          f"model of {num_gauss} Gaussians (mismatched posteriors?)")
     d = feats[0].shape[1] if b else 0
-    x = torch.as_tensor(np.concatenate(feats) if b else np.zeros((0, d)), dtype=torch.float64, device=device)
+    # frames stay in their own precision (float32 features: half the memory); gathered rows become float64
+    x = torch.as_tensor(np.concatenate(feats) if b else np.zeros((0, d)), device=device)
     offsets = np.concatenate([[0], np.cumsum([f.shape[0] for f in feats])])[:-1] if b else np.zeros(0, np.int64)
     frames = torch.as_tensor(np.concatenate([p.frames + o for p, o in zip(posts, offsets)]) if b else
                              np.zeros(0, np.int64), device=device)
@@ -63,10 +64,21 @@ def batch_stats(feats: Sequence[np.ndarray], posts: Sequence[Posterior], num_gau
     rows = utt * num_gauss + ids
     gamma = torch.zeros(b * num_gauss, dtype=torch.float64, device=device).index_add_(0, rows, w)
     X = torch.zeros(b * num_gauss, d, dtype=torch.float64, device=device)
-    for s in range(0, rows.shape[0], chunk):
-        sl = slice(s, s + chunk)
-        X.index_add_(0, rows[sl], x[frames[sl]] * w[sl, None])
-    S = scatter_second_order(num_gauss, x, frames, ids, w) if second_order else None
+    S = None
+    if second_order:
+        # (frame, Gaussian) pairs sorted by Gaussian, in cache-sized groups: each group's frames, gathered once,
+        # serve both X and S (one GEMM per Gaussian)
+        S = torch.zeros(num_gauss, d, d, dtype=torch.float64, device=device)
+        for pos, runs in sorted_index_groups(ids, num_gauss, chunk):
+            xs = x.index_select(0, frames[pos]).to(torch.float64)
+            xw = xs * w[pos].unsqueeze(1)
+            X.index_add_(0, rows[pos], xw)
+            for g, lo, hi in runs:
+                S[g].addmm_(xw[lo:hi].T, xs[lo:hi])
+    else:
+        for s in range(0, rows.shape[0], chunk):
+            sl = slice(s, s + chunk)
+            X.index_add_(0, rows[sl], x.index_select(0, frames[sl]).to(torch.float64) * w[sl, None])
     return BatchStats(gamma.view(b, num_gauss), X.view(b, num_gauss, d), S)
 
 

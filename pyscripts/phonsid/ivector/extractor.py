@@ -147,11 +147,9 @@ class DerivedVars:
         gconsts = -0.5 * (-logdet + ext.feat_dim * LOG_2PI)
         sig_M = sig @ M
         s = ext.ivector_dim
-        r, c = packed_index(s, device)
         U = torch.empty(ext.num_gauss, s * (s + 1) // 2, dtype=torch.float64, device=device)
         for a in range(0, ext.num_gauss, chunk):
-            u = M[a:a + chunk].transpose(1, 2) @ sig_M[a:a + chunk]
-            U[a:a + chunk] = u[:, r, c]
+            U[a:a + chunk] = pack(M[a:a + chunk].transpose(1, 2) @ sig_M[a:a + chunk])
         with np.errstate(divide="ignore"):
             log_w_vec = torch.as_tensor(np.log(ext.w_vec) if ext.w_vec.size else np.zeros(0), device=device)
         return cls(M, sig, sig_M, U, gconsts, log_w_vec, torch.as_tensor(ext.w, device=device), ext.prior_offset)

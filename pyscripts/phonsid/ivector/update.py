@@ -158,7 +158,7 @@ def update_extractor(ext: IvectorExtractor, stats: IvectorExtractorStats,
         if not bool(sel.any()):
             continue
         idx = torch.arange(a, min(a + chunk, g_count), device=dev)[sel]
-        R = torch.as_tensor(stats.R[idx.cpu().numpy()], device=dev)
+        R = torch.as_tensor(stats.R_of(idx.cpu().numpy()), device=dev)
         Y = torch.as_tensor(stats.Y[idx.cpu().numpy()], device=dev)
         new_m, impr = solve_quadratic_matrix_problems(R, Y, sig[idx], M[idx])
         M[idx] = new_m
@@ -171,10 +171,10 @@ def update_extractor(ext: IvectorExtractor, stats: IvectorExtractorStats,
     w = torch.as_tensor(ext.w, device=dev).clone() if ext.ivector_dependent_weights else None
     impr_w = 0.0
     if w is not None:
-        Qw = torch.as_tensor(stats.Q, device=dev)
         Gw = torch.as_tensor(stats.G, device=dev)
         for a in range(0, g_count, chunk):
-            new_w, impr = solve_quadratic_problems(Qw[a:a + chunk], Gw[a:a + chunk], w[a:a + chunk])
+            Qw = torch.as_tensor(stats.Q_of(slice(a, a + chunk)), device=dev)
+            new_w, impr = solve_quadratic_problems(Qw, Gw[a:a + chunk], w[a:a + chunk])
             w[a:a + chunk] = new_w
             impr_w += float(impr.sum())
         impr_w /= count
@@ -183,7 +183,7 @@ def update_extractor(ext: IvectorExtractor, stats: IvectorExtractorStats,
     # 3. variances
     impr_v = 0.0
     if stats.S.size:
-        sig, impr_v = _update_variances(stats, M, sig, ok, gamma, opts, dev, log, count)
+        sig, impr_v = _update_variances(stats, M, sig, ok, gamma, opts, dev, log, count, chunk)
 
     # 4. prior
     new = IvectorExtractor(w.cpu().numpy() if w is not None else np.zeros((0, 0)), ext.w_vec.copy(),
@@ -199,16 +199,19 @@ def update_extractor(ext: IvectorExtractor, stats: IvectorExtractorStats,
 
 def _update_variances(stats: IvectorExtractorStats, M: torch.Tensor, sig_old: torch.Tensor, ok: torch.Tensor,
                       gamma: torch.Tensor, opts: IvectorEstimationOptions, dev: torch.device, log: logging.Logger,
-                      count: float) -> tuple[torch.Tensor, float]:
+                      count: float, chunk: int = 32) -> tuple[torch.Tensor, float]:
     g_count, d = sig_old.shape[0], sig_old.shape[1]
     idx = torch.nonzero(ok).squeeze(1)
     idx_np = idx.cpu().numpy()
     S = torch.as_tensor(stats.S[idx_np], device=dev)
     Y = torch.as_tensor(stats.Y[idx_np], device=dev)
-    R = torch.as_tensor(stats.R[idx_np], device=dev)
     Mi = M[idx]
     ym = Y @ Mi.transpose(1, 2)
-    raw = S - ym - ym.transpose(1, 2) + Mi @ R @ Mi.transpose(1, 2)
+    mrm = torch.empty_like(S)
+    for a in range(0, len(idx_np), chunk):  # R unpacked a chunk of Gaussians at a time
+        R = torch.as_tensor(stats.R_of(idx_np[a:a + chunk]), device=dev)
+        mrm[a:a + chunk] = Mi[a:a + chunk] @ R @ Mi[a:a + chunk].transpose(1, 2)
+    raw = S - ym - ym.transpose(1, 2) + mrm
     raw = 0.5 * (raw + raw.transpose(1, 2))
     var_floor = raw.sum(0) * (opts.variance_floor_factor / float(gamma[idx].sum()))
     if not 0.0 < opts.variance_floor_factor <= 1.0:
