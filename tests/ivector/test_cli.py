@@ -129,3 +129,18 @@ def test_extract_names_utterance_and_dims_when_features_do_not_fit_the_extractor
         assert rc == 1
         assert (f"utterance {key}: the features have dimension 20, but the i-vector extractor "
                 f"{golden / 'ie/final.ie'} expects dimension 60") in caplog.text
+
+
+def test_posteriors_with_nan_weights_are_refused_naming_the_utterance(golden, train_feats, tmp_path):
+    key, feats = next(iter(train_feats.items()))
+    with TableWriter(f"ark:{tmp_path}/f.ark") as w:
+        w.write(key, feats)
+    frames = " ".join(["[ 0 1 ]"] * (feats.shape[0] - 1) + ["[ 0 nan ]"])
+    (tmp_path / "p.txt").write_text(f"{key} {frames}\n")  # our writers refuse NaN: an outside table
+    for name in ("ivector_extract", "ivector_extractor_acc_stats"):
+        out = f"ark:{tmp_path}/x.ark" if name == "ivector_extract" else f"{tmp_path}/acc"
+        with CapturedLog(name.replace("_", "-")) as caplog:
+            rc = tool(name)(["--num-threads=1", str(golden / "ie/final.ie"), f"ark:{tmp_path}/f.ark",
+                             f"ark,t:{tmp_path}/p.txt", out])
+        assert rc == 1
+        assert f"key '{key}'" in caplog.text and "NaN" in caplog.text

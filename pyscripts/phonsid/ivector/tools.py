@@ -37,7 +37,7 @@ def paired_utterances(features: Iterable[tuple[str, np.ndarray]], post_rspecifie
     """(key, features, posteriors) for utterances that have posteriors of the right length; the others are
     skipped with Kaldi's warnings and counted as errors. Features whose dimension is not ``feat_dim`` (what
     ``model`` expects) are a FeatureDimError naming the utterance and both dimensions."""
-    with RandomReader(post_rspecifier, "posterior") as posts:
+    with RandomReader(post_rspecifier, "posterior", finite=True) as posts:  # NaN weights would poison the stats
         for key, feats in features:
             if feat_dim is not None and feats.shape[1] != feat_dim:
                 raise FeatureDimError(f"utterance {key}: the features have dimension {feats.shape[1]}, but {model} "
