@@ -115,20 +115,28 @@ def test_init_and_failures(golden, feats_scp, tmp_path):
     assert rc == 1 and "No posteriors for utterance" in caplog.text
 
 
+def _extract_and_acc_stats(extractor: Path, feats: str, posts: str, tmp_path: Path) -> list[tuple[int, str]]:
+    """(exit status, log) of ivector-extract and ivector-extractor-acc-stats on the same inputs."""
+    out = []
+    for name in ("ivector_extract", "ivector_extractor_acc_stats"):
+        target = f"ark:{tmp_path}/x.ark" if name == "ivector_extract" else f"{tmp_path}/acc"
+        with CapturedLog(name.replace("_", "-")) as caplog:
+            rc = tool(name)(["--num-threads=1", str(extractor), feats, posts, target])
+        out.append((rc, caplog.text))
+    return out
+
+
 def test_extract_names_utterance_and_dims_when_features_do_not_fit_the_extractor(golden, train_feats, tmp_path):
     key, feats = next(iter(train_feats.items()))
     with TableWriter(f"ark:{tmp_path}/f20.ark") as w:
         w.write(key, feats[:, :20])
     with TableWriter(f"ark:{tmp_path}/p.ark", "posterior") as w:
         w.write(key, [[(0, 1.0)]] * feats.shape[0])
-    for name in ("ivector_extract", "ivector_extractor_acc_stats"):
-        out = f"ark:{tmp_path}/x.ark" if name == "ivector_extract" else f"{tmp_path}/acc"
-        with CapturedLog(name.replace("_", "-")) as caplog:
-            rc = tool(name)(["--num-threads=1", str(golden / "ie/final.ie"), f"ark:{tmp_path}/f20.ark",
-                             f"ark:{tmp_path}/p.ark", out])
+    for rc, text in _extract_and_acc_stats(golden / "ie/final.ie", f"ark:{tmp_path}/f20.ark", f"ark:{tmp_path}/p.ark",
+                                           tmp_path):
         assert rc == 1
         assert (f"utterance {key}: the features have dimension 20, but the i-vector extractor "
-                f"{golden / 'ie/final.ie'} expects dimension 60") in caplog.text
+                f"{golden / 'ie/final.ie'} expects dimension 60") in text
 
 
 def test_posteriors_with_nan_weights_are_refused_naming_the_utterance(golden, train_feats, tmp_path):
@@ -137,10 +145,7 @@ def test_posteriors_with_nan_weights_are_refused_naming_the_utterance(golden, tr
         w.write(key, feats)
     frames = " ".join(["[ 0 1 ]"] * (feats.shape[0] - 1) + ["[ 0 nan ]"])
     (tmp_path / "p.txt").write_text(f"{key} {frames}\n")  # our writers refuse NaN: an outside table
-    for name in ("ivector_extract", "ivector_extractor_acc_stats"):
-        out = f"ark:{tmp_path}/x.ark" if name == "ivector_extract" else f"{tmp_path}/acc"
-        with CapturedLog(name.replace("_", "-")) as caplog:
-            rc = tool(name)(["--num-threads=1", str(golden / "ie/final.ie"), f"ark:{tmp_path}/f.ark",
-                             f"ark,t:{tmp_path}/p.txt", out])
+    for rc, text in _extract_and_acc_stats(golden / "ie/final.ie", f"ark:{tmp_path}/f.ark", f"ark,t:{tmp_path}/p.txt",
+                                           tmp_path):
         assert rc == 1
-        assert f"key '{key}'" in caplog.text and "NaN" in caplog.text
+        assert f"key '{key}'" in text and "NaN" in text
