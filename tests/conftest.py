@@ -1,4 +1,5 @@
-"""Shared fixtures: the ../shared data and golden folders (tests skip cleanly when absent), the repo root."""
+"""Shared fixtures: the ../shared data and golden folders (tests skip cleanly when absent), the repo root; tests/ on
+the import path for the ``helpers`` package."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "pyscripts"))
+sys.path.insert(0, str(REPO / "tests"))  # tests/helpers: helpers shared by tests in several folders
 
 
 def _shared_root() -> Path:

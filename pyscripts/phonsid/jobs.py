@@ -7,6 +7,12 @@ Each job runs through bash with stdout and stderr appended to its log, framed by
 (``# command``, ``# Started at``) and footer (``# Accounting: time=… threads=…``, ``# Ended (code N) at …``).
 At most ``--max-jobs-run`` jobs run at once (default: the number of CPUs). The exit status is 1 when any job
 failed, and each failed job's log is named on stderr.
+
+Each job is a process group of its own (so that one signal reaches all of a pipeline), and it dies with run.pl:
+SIGINT/SIGTERM to run.pl is passed on to every job's group, and when run.pl dies without a chance to do so
+(SIGKILL, e.g. ``kill -9`` of the recipe's process group), Linux sends the job's shell SIGTERM
+(``PR_SET_PDEATHSIG``), which it passes on to its group. A killed recipe thus leaves no job behind that would go
+on writing outputs while its rerun writes the same ones.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 USAGE = """Usage: run.pl [options] [JOB=1:N] <log-file> <command...>
  e.g.: run.pl --max-jobs-run 4 JOB=1:8 exp/foo/log/bar.JOB.log compute-stuff --job=JOB
@@ -107,16 +114,43 @@ def substitute_job(text: str, var: str | None, job: int) -> str:
     return re.sub(rf"\b{re.escape(var)}\b", str(job), text) if var else text
 
 
+# The job's shell runs the command in the background and waits for it, so that a signal to the shell (TERM from
+# run.pl, or from Linux when run.pl dies) is handled at once: it is passed on to the job's whole process group.
+_JOB_SHELL = 'trap "trap - TERM INT HUP; kill -TERM 0" TERM INT HUP; __job=$1; shift; eval "$__job" & wait $!'
+_PR_SET_PDEATHSIG = 1
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGTERM when its parent (run.pl) dies; None off Linux."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # run.pl died before the prctl: nobody will send the signal
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
 def start_job(opts: Options, job: int) -> tuple[subprocess.Popen, str, float]:
-    """Starts one job through bash, its output appended to its log after Kaldi's header."""
+    """Starts one job through bash in a process group of its own that dies with run.pl (see the module doc), its
+    output appended to its log after Kaldi's header."""
     log = substitute_job(opts.logfile, opts.var, job)
     command = substitute_job(opts.command, opts.var, job)
     os.makedirs(os.path.dirname(log) or ".", exist_ok=True)
     with open(log, "w") as f:
         f.write(f"# {command} \n# Started at {time.strftime('%a %b %d %H:%M:%S %Z %Y')}\n#\n")
     out = open(log, "a")
-    proc = subprocess.Popen(["bash", "-c", command], stdout=out, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(["bash", "-c", _JOB_SHELL, "bash", command], stdout=out, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_parent_death_signal())
     out.close()
     return proc, log, time.time()
 

@@ -152,6 +152,11 @@ def test_resume_after_interruption_is_identical(toy_egs, tmp_path, tiny_override
         assert torch.equal(a[k], b[k]), k
     rows = list(csv.DictReader(open(tmp_path / "cut" / "diagnostics.csv")))
     assert [int(r["step"]) for r in rows] == sorted({int(r["step"]) for r in rows})  # no duplicated rows
+    # the diagnostics of the block the run was interrupted in (steps 1-20, checkpoint at 14) are those of the
+    # uninterrupted run: the checkpoint carries the block's sums
+    full_rows = list(csv.DictReader(open(tmp_path / "full" / "diagnostics.csv")))
+    same = ("step", "train_objective", "train_accuracy", "valid_objective", "valid_accuracy")
+    assert [[r[k] for k in same] for r in rows] == [[r[k] for k in same] for r in full_rows]
     # a changed schedule cannot resume silently
     with pytest.raises(ValueError, match="train.minibatch_size was 16, now 8"):
         train_xvector(toy_egs, tmp_path / "cut", _config(tiny_overrides, "train.num_epochs=1",

@@ -1,55 +1,41 @@
 """End to end: `bash run.sh --small true` (conf/demo_small.conf, ~10 min of audio, tiny models) runs every stage of
 the recipe in a copy of the repository and writes the results report of all eight systems. The numbers of so small
 a run mean nothing; the test checks that every stage hands the next what it needs and that stage 8 reports every
-system on every trial."""
+system on every trial. Then, in a copy of the finished run, stage 7 is redone for one system, killed part-way
+(SIGKILL to the recipe's process group) and rerun: the scores must be those of the first run, bit for bit.
+(tests/recipes/test_recipe_reproducible.py, marked slow, does the same for every kind of work and compares every
+artifact of two runs.)"""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
+import signal
 from pathlib import Path
 
 import pytest
+from helpers.recipe import (compare_runs, copy_checkout, has_venv, kill_leftovers, kill_recipe, run_recipe,
+                            start_recipe, wait_for_file)
 
 from phonsid.data import read_map
 
 SYSTEMS = ("ivector", "dnn_ivector", "bnf_ivector", "xvector_mfcc", "xvector_mfcc_aug", "xvector_bnf",
            "xvector_sbnf", "xvector_mt_sbnf")
+SMALL = ("--small", "true", "--nj", "2")
 
 
-# run outputs and environments that the copy must not take (the venv is linked instead)
-_NOT_COPIED = {"venv", "data", "exp", "mfcc", "downloads", ".git", ".agents", "__pycache__", ".pytest_cache"}
-
-
-def _copy_checkout(repo: Path, dest: Path) -> None:
-    """The recipe's files (what git tracks or would track; without git, the tree less run outputs) with their
-    times (path.sh compares pyproject.toml with the venv's install stamp); the venv is shared through a link."""
-    if (repo / ".git").exists():
-        listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=repo,
-                                capture_output=True, check=True).stdout.decode().split("\0")
-        files = [repo / name for name in listed if name]
-    else:
-        files = [p for p in repo.rglob("*") if not _NOT_COPIED & set(p.relative_to(repo).parts)]
-    for src in files:
-        if src.is_file() and not src.is_symlink():
-            target = dest / src.relative_to(repo)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, target)
-    os.symlink(repo / "venv", dest / "venv")
-
-
-def test_small_recipe_runs_every_stage(repo_root: Path, tmp_path: Path) -> None:
-    if not (repo_root / "venv" / ".phonsid_installed").is_file():
+@pytest.fixture(scope="module")
+def small_run(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished `bash run.sh --small true --nj 2` in a copy of the checkout."""
+    if not has_venv(repo_root):
         pytest.skip("needs the recipe's venv (bash tests/run.sh makes it)")
-    work = tmp_path / "recipe"
-    _copy_checkout(repo_root, work)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["OMP_NUM_THREADS"] = "1"
-    proc = subprocess.run(["bash", "run.sh", "--small", "true", "--nj", "2"], cwd=work, env=env,
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, f"run.sh failed ({proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}"
+    work = tmp_path_factory.mktemp("run_sh") / "recipe"
+    copy_checkout(repo_root, work)
+    run_recipe(work, *SMALL)
+    return work
 
+
+def test_small_recipe_runs_every_stage(small_run: Path) -> None:
+    work = small_run
     # stage 3: senone alignments for every ASR utterance; stages 4-5: bottleneck features for the speaker sets
     ali = work / "exp/tri1_ali"
     assert set(read_map(ali / "pdf_ali.scp")) == set(read_map(work / "data/demo_asr/utt2spk"))
@@ -70,3 +56,28 @@ def test_small_recipe_runs_every_stage(repo_root: Path, tmp_path: Path) -> None:
     for png in ("results_det.png", "results_eer.png"):
         assert (work / "exp" / png).stat().st_size > 1000
         assert png in report
+
+
+def test_killed_stage_7_resumes_to_the_same_scores(small_run: Path, tmp_path: Path) -> None:
+    # A copy of the finished run (its scp files still name the first run's feature archives, which stage 7 only
+    # reads) without the MFCC x-vector system, so that stage 7 has its egs, training and extraction to redo.
+    work = tmp_path / "recipe"
+    shutil.copytree(small_run, work, symlinks=True)
+    shutil.rmtree(work / "exp/xvector_mfcc")
+    proc = start_recipe(work, *SMALL, "--stage", "7", log_name="killed")
+    try:
+        trigger = wait_for_file(work, ["exp/xvector_mfcc/checkpoints/ckpt-*.pt"], proc)
+        assert trigger is not None, ("stage 7 ended before the MFCC x-vector network wrote a checkpoint:\n"
+                                     + (work / "killed.out").read_text()[-4000:])
+        left = kill_recipe(proc, signal.SIGKILL, work)
+        assert not left, "the killed recipe left processes running:\n" + "\n".join(left)
+    finally:
+        kill_leftovers(work)
+    run_recipe(work, *SMALL, "--stage", "7", log_name="rerun")
+    # the same network, x-vectors and scores as the uninterrupted run (the first difference is named)
+    problems = compare_runs(small_run, work, dirs=["exp"],
+                            only=lambda rel: rel.parts[1] in ("xvector_mfcc", "scores") or rel.name == "results.md")
+    assert not problems, "the resumed run differs from the uninterrupted one:\n" + "\n".join(problems)
+    for name in SYSTEMS:
+        assert (work / f"exp/scores/{name}/scores").read_bytes() == \
+            (small_run / f"exp/scores/{name}/scores").read_bytes(), name

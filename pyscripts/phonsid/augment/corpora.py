@@ -33,7 +33,8 @@ RIR_LISTS = {
 
 
 def _wav_files(root: Path) -> Iterable[Path]:
-    for dirpath, _dirs, files in os.walk(root):
+    for dirpath, dirs, files in os.walk(root):
+        dirs.sort()  # the file system's order varies; of two files with one name, the first in sorted order wins
         for name in sorted(files):
             if name.endswith(".wav"):
                 yield Path(dirpath) / name

@@ -141,10 +141,11 @@ def write_dict_dir(out: str | os.PathLike, res: DictResult) -> None:
     def lines(rows: Sequence[Sequence[str]]) -> str:
         return "".join(" ".join(r) + "\n" for r in rows)
 
-    atomic_write_text(d / "lexicon.txt", "".join(f"{w} {' '.join(p)}\n" for w, p in res.lexicon))
     atomic_write_text(d / "nonsilence_phones.txt", lines(res.nonsilence))
     atomic_write_text(d / "silence_phones.txt", lines([[SIL], [SPN], [NSN]]))
     atomic_write_text(d / "optional_silence.txt", SIL + "\n")
     atomic_write_text(d / "extra_questions.txt", lines(res.extra_questions))
     atomic_write_text(d / "oov_counts.txt",
                       "".join(f"{w} {c}\n" for w, c in sorted(res.oov_counts.items(), key=lambda x: (-x[1], x[0]))))
+    # last: run.sh takes an existing lexicon.txt for a finished dict dir
+    atomic_write_text(d / "lexicon.txt", "".join(f"{w} {' '.join(p)}\n" for w, p in res.lexicon))

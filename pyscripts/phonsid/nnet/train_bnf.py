@@ -257,6 +257,7 @@ def _train(egs: Path, out_dir: Path, config: BnfConfig, ctx: DistContext, amp: b
     checkpointer = Checkpointer(out_dir / "checkpoints", tc.keep_checkpoints)
     step = 0
     last_ckpt: Path | None = None
+    resumed_acc: torch.Tensor | None = None  # the epoch accumulators of a mid-epoch checkpoint
     if resume:
         last_ckpt = checkpointer.latest()
         if last_ckpt is not None:
@@ -267,6 +268,8 @@ def _train(egs: Path, out_dir: Path, config: BnfConfig, ctx: DistContext, amp: b
             if state.get("scaler") and scaler.is_enabled():
                 scaler.load_state_dict(state["scaler"])
             step = int(state["step"])
+            if step % spe and state.get("epoch_acc") is not None and ctx.is_main:
+                resumed_acc = state["epoch_acc"].to(device=device, dtype=torch.float64)
             log(f"resuming from {last_ckpt} (step {step} of {total_steps})")
     csv_log = CsvLog(out_dir / "log" / "train.csv", CSV_FIELDS, resume_step=step) if ctx.is_main else None
 
@@ -293,14 +296,17 @@ def _train(egs: Path, out_dir: Path, config: BnfConfig, ctx: DistContext, amp: b
         + (", frames in GPU memory" if train_src.dev is not None else ""))
 
     interrupted = SignalCatcher(enabled=not ctx.distributed and stop_after_step is None)
+    acc = torch.zeros(4, dtype=torch.float64, device=device)
 
     def save_checkpoint(at_step: int) -> Path | None:
         path = None
+        epoch_acc = ctx.all_reduce_sum(acc.detach().clone())  # over all processes: rank 0 takes them up
         if ctx.is_main:
             path = checkpointer.save(at_step, {
                 "step": at_step, "model": model.state_dict(), "optimizer": opt.state_dict(),
                 "scaler": scaler.state_dict() if scaler.is_enabled() else None, "world_size": world,
-                "network": config.network_dict(), "train": dataclasses.asdict(tc), "egs_signature": signature})
+                "network": config.network_dict(), "train": dataclasses.asdict(tc), "egs_signature": signature,
+                "epoch_acc": epoch_acc.cpu()})
         ctx.barrier()
         return path or checkpointer.latest()
 
@@ -312,8 +318,11 @@ def _train(egs: Path, out_dir: Path, config: BnfConfig, ctx: DistContext, amp: b
         while step < total_steps:
             epoch, first = divmod(step, spe)
             perm = epoch_permutation(tc.seed, epoch, train_fs.num_frames)
-            # epoch accumulators on the device: loss sum, senone correct, speaker correct, frames
+            # epoch accumulators on the device: loss sum, senone correct, speaker correct, frames (this process's);
+            # a run resumed mid-epoch takes up those of its checkpoint, so the epoch's diagnostics are unchanged
             acc = torch.zeros(4, dtype=torch.float64, device=device)
+            if resumed_acc is not None and first > 0:
+                acc, resumed_acc = resumed_acc, None
             losses: list[torch.Tensor] = []
             block_start, block_frames = time.perf_counter(), 0
             epoch_start, epoch_frames = block_start, 0

@@ -318,6 +318,7 @@ def _train(egs_dir: Path, out_dir: Path, config: XvectorConfig, ctx: DistContext
     checkpointer = Checkpointer(ckpt_dir, tc.keep_checkpoints)
     start_step = 0
     last_ckpt: Path | None = None
+    block_state: dict[str, Any] | None = None  # the diagnostics block a checkpoint was written in
     if resume:
         last_ckpt = checkpointer.latest()
         if last_ckpt is not None:
@@ -328,6 +329,7 @@ def _train(egs_dir: Path, out_dir: Path, config: XvectorConfig, ctx: DistContext
             if state.get("scaler") and scaler.is_enabled():
                 scaler.load_state_dict(state["scaler"])
             start_step = int(state["step"])
+            block_state = state.get("block")
             log(f"resuming from {last_ckpt} (step {start_step} of {total_steps})")
     csv_log = CsvLog(out_dir / "diagnostics.csv", CSV_FIELDS, resume_step=start_step) if ctx.is_main else None
 
@@ -345,23 +347,32 @@ def _train(egs_dir: Path, out_dir: Path, config: XvectorConfig, ctx: DistContext
 
     interrupted = SignalCatcher(enabled=not ctx.distributed and stop_after_step is None)
 
-    def save_checkpoint(step: int) -> Path | None:
-        path = None
-        if ctx.is_main:
-            path = checkpointer.save(step, {
-                "step": step, "model": model.state_dict(), "optimizer": opt.state_dict(),
-                "scaler": scaler.state_dict() if scaler.is_enabled() else None, "world_size": world,
-                "config": config.to_dict(), "egs_signature": egs_signature, "feat_dim": egs.feat_dim,
-                "num_targets": egs.num_pdfs})
-        ctx.barrier()
-        return path or checkpointer.latest()
-
-    # block accumulators (on device: no host sync per step)
+    # block accumulators (on device: no host sync per step); a resumed run takes up the block of its checkpoint,
+    # so that the diagnostics of that block are those of an uninterrupted run
     block_losses: list[torch.Tensor] = []
     block_correct = torch.zeros((), dtype=torch.float64, device=device)
     block_logprob = torch.zeros((), dtype=torch.float64, device=device)
     block_count = 0
     block_frames = 0
+    if block_state is not None and ctx.is_main:  # the sums over all processes: rank 0 takes them up
+        block_correct += block_state["correct"].to(device)
+        block_logprob += block_state["logprob"].to(device)
+        block_count, block_frames = int(block_state["count"]), int(block_state["frames"])
+
+    def save_checkpoint(step: int) -> Path | None:
+        path = None
+        counts = torch.tensor([float(block_count), float(block_frames)], dtype=torch.float64, device=device)
+        block = ctx.all_reduce_sum(torch.cat([block_correct.reshape(1), block_logprob.reshape(1), counts]))
+        if ctx.is_main:
+            path = checkpointer.save(step, {
+                "step": step, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                "scaler": scaler.state_dict() if scaler.is_enabled() else None, "world_size": world,
+                "config": config.to_dict(), "egs_signature": egs_signature, "feat_dim": egs.feat_dim,
+                "num_targets": egs.num_pdfs,
+                "block": {"correct": block[0].cpu(), "logprob": block[1].cpu(), "count": int(block[2].item()),
+                          "frames": int(block[3].item())}})
+        ctx.barrier()
+        return path or checkpointer.latest()
     block_start = time.perf_counter()
     t0 = time.perf_counter()
     last_diag: dict[str, float] = {}

@@ -480,7 +480,7 @@ def _write_dir(out: Path, utt2spk: Mapping[str, str], wav: Mapping[str, str],
 def _hours(paths: Iterable[Path], channels_used: Mapping[Path, int]) -> float | None:
     """Hours of audio from the SPHERE headers (sample_count / sample_rate) times the sides used per file."""
     total = 0.0
-    for p in set(paths):
+    for p in sorted(set(paths)):  # a fixed order: the float sum is the same in every run
         try:
             h = read_sphere_header(p)
         except (OSError, DataDirError):
