@@ -91,7 +91,8 @@ if [ "$small" = true ]; then
   bnf_opts="model.hidden_dim=64 train.num_epochs=2"
   xvector_opts="model.frame_dims=[32,32,32,32,96] model.segment_dims=[32,32] train.num_epochs=2"
   xvector_opts="$xvector_opts train.minibatch_size=16"
-  xvector_opts="$xvector_opts train.diagnostic_interval=20 train.checkpoint_interval=20 train.log_interval=10"
+  # checkpoints every 5 steps (of 20-60): a run killed in the middle of training has one to resume from
+  xvector_opts="$xvector_opts train.diagnostic_interval=20 train.checkpoint_interval=5 train.log_interval=10"
   xvector_min_len=100
   egs_opts=(--num-heldout-utts 6 --frames-per-iter 100000 --frames-per-iter-diagnostic 5000
             --min-frames-per-chunk 50 --max-frames-per-chunk 100 --num-diagnostic-archives 1 --num-repeats 8)
@@ -127,8 +128,9 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
     python local/make_demo_corpus.py --config conf/demo.conf --sources-only --seed $seed data data/local/demo_wav
   fi
   if [ -n "$rirs_root" ]; then python local/make_rirs.py $rirs_root data/local/rirs; fi
-  for s in $asr $train $enroll $test; do
-    utils/validate_data_dir.sh --no-feats data/$s
+  utils/validate_data_dir.sh --no-feats data/$asr   # transcripts required for the GMM-HMM and DNN-1
+  for s in $train $enroll $test; do   # speaker sets: text where the corpus has it (SRE and VoxCeleb have none)
+    utils/validate_data_dir.sh --no-feats --no-text data/$s
   done
 fi
 if [ -n "$musan_root" ]; then noise_sets=(musan_noise musan_music musan_speech)
