@@ -218,13 +218,20 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     data/${train}_aug_hires exp/make_mfcc/${train}_aug_hires mfcc
   cp data/${train}_aug/vad.scp data/${train}_aug_hires/vad.scp
   utils/fix_data_dir.sh data/${train}_aug_hires
-  rm -rf data/${train}_combined_hires
-  utils/combine_data.sh data/${train}_combined_hires data/${train}_aug_hires data/${train}_hires
   steps/nnet/train_bnf.sh --cmd "$cuda_cmd" --targets pdfs --bnf-config conf/bnf1.yaml \
     --bnf-opts "$bnf_opts" data/${asr}_hires exp/tri1_ali exp/bnf1
-  for s in $asr $train $enroll $test ${train}_combined; do
+  # BNFs of DNN-2's training data only (data/P_asr2, the paper's SWB1 part, when the corpus has it) and of each
+  # speaker set once: DNN-1 normalises per utterance, so the combined set is the clean and augmented BNFs combined
+  dnn2_set=$asr
+  if [ -d data/${p}_asr2 ]; then
+    dnn2_set=${p}_asr2
+    utils/subset_data_dir.sh --utt-list data/${p}_asr2/utt2spk data/${asr}_hires data/${dnn2_set}_hires
+  fi
+  for s in $dnn2_set $train $enroll $test ${train}_aug; do
     steps/nnet/make_bottleneck_features.sh --nj $nj --cmd "$train_cmd" exp/bnf1 data/${s}_hires data/${s}_bnf
   done
+  rm -rf data/${train}_combined_bnf
+  utils/combine_data.sh data/${train}_combined_bnf data/${train}_aug_bnf data/${train}_bnf
   for s in $train $enroll $test; do   # for the DNN/i-vector system
     steps/nnet/compute_posteriors.sh --nj $nj --cmd "$train_cmd" exp/bnf1 data/${s}_hires exp/bnf1_post_$s
   done
@@ -233,10 +240,7 @@ fi
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "Stage 5: stacked DNN-2 and multi-task DNN-2 on DNN-1 BNFs; SBNF and MT-SBNF data dirs"
   dnn2_data=data/${asr}_bnf
-  if [ -d data/${p}_asr2 ]; then   # the paper trains DNN-2 on a part of DNN-1's data (SWB1 only)
-    utils/subset_data_dir.sh --utt-list data/${p}_asr2/utt2spk data/${asr}_bnf data/${p}_asr2_bnf
-    dnn2_data=data/${p}_asr2_bnf
-  fi
+  [ -d data/${p}_asr2 ] && dnn2_data=data/${p}_asr2_bnf   # the paper trains DNN-2 on SWB1 only (stage 4)
   steps/nnet/train_bnf.sh --cmd "$cuda_cmd" --targets pdfs --bnf-config conf/sbnf.yaml \
     --bnf-opts "$bnf_opts" $dnn2_data exp/tri1_ali exp/sbnf
   steps/nnet/train_bnf.sh --cmd "$cuda_cmd" --targets pdfs --bnf-config conf/mt_sbnf.yaml \
