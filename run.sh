@@ -210,7 +210,7 @@ fi
 
 # Bottleneck DNNs: targets are stage 3's senones (exp/tri1_ali: pdf_ali.scp + num_pdfs).
 if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  log "Stage 4: DNN-1 (bottleneck ASR DNN on hires MFCC), BNF data dirs, DNN-1 senone posteriors"
+  log "Stage 4: DNN-1 (bottleneck ASR DNN on hires MFCC), BNF data dirs"
   # hires MFCC of the augmented copies (the clean sets got theirs in stage 1), their clean originals' VAD
   utils/copy_data_dir.sh data/${train}_aug data/${train}_aug_hires
   rm -f data/${train}_aug_hires/{feats.scp,vad.scp,utt2num_frames}
@@ -232,9 +232,6 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
   done
   rm -rf data/${train}_combined_bnf
   utils/combine_data.sh data/${train}_combined_bnf data/${train}_aug_bnf data/${train}_bnf
-  for s in $train $enroll $test; do   # for the DNN/i-vector system
-    steps/nnet/compute_posteriors.sh --nj $nj --cmd "$train_cmd" exp/bnf1 data/${s}_hires exp/bnf1_post_$s
-  done
 fi
 
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
@@ -263,14 +260,15 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
   for s in $sets; do
     sid/extract_ivectors.sh --cmd "$train_cmd" --nj $nj exp/ivectors_ubm/extractor data/$s exp/ivectors_ubm/ivectors_$s
   done
-  # 2) DNN/i-vector: one Gaussian per DNN-1 senone from its log-posteriors (stage 4), statistics on MFCC
-  post() { echo exp/bnf1_post_$1/logprob.scp; }
-  sid/init_full_ubm_from_dnn.sh --cmd "$train_cmd" --nj $nj data/$train $(post $train) exp/ivectors_dnn/full_ubm
+  # 2) DNN/i-vector: one Gaussian per DNN-1 senone, statistics on MFCC weighted by DNN-1's senone posteriors,
+  #    computed in the jobs from the hires MFCC of the voiced frames (as Kaldi's scripts; nothing stored)
+  sid/init_full_ubm_from_dnn.sh --cmd "$train_cmd" --nj $nj data/$train data/${train}_hires exp/bnf1 \
+    exp/ivectors_dnn/full_ubm
   sid/train_ivector_extractor_dnn.sh --cmd "$train_cmd" --nj $nj $ie_opts exp/ivectors_dnn/full_ubm/final.ubm \
-    $(post $train) data/$train exp/ivectors_dnn/extractor
+    exp/bnf1 data/$train data/${train}_hires exp/ivectors_dnn/extractor
   for s in $sets; do
-    sid/extract_ivectors_dnn.sh --cmd "$train_cmd" --nj $nj exp/ivectors_dnn/extractor $(post $s) data/$s \
-      exp/ivectors_dnn/ivectors_$s
+    sid/extract_ivectors_dnn.sh --cmd "$train_cmd" --nj $nj exp/ivectors_dnn/extractor exp/bnf1 data/$s \
+      data/${s}_hires exp/ivectors_dnn/ivectors_$s
   done
   # 3) BNF i-vector: the same chain on DNN-1 bottleneck features (no deltas), VAD from the MFCC set
   sid/train_diag_ubm.sh --cmd "$train_cmd" --nj $nj $ubm_opts --delta-order 0 data/${train}_bnf $ubm_size \

@@ -11,11 +11,14 @@ USAGE = """Computes, for every utterance of <feats-rspecifier>, the bottleneck f
 as Kaldi's nnet3-compute of the bottleneck node), the natural-log senone posteriors (--output=log-posteriors) or the
 posteriors (--output=posteriors) of the DNN in <dnn-dir> (or a model file), one row per input frame. The input is
 normalised as at training; a model trained with per-speaker normalisation (DNN-2) needs --utt2spk (statistics over
-all of each speaker's utterances in <feats-rspecifier>) or --per-utt.
+all of each speaker's utterances in <feats-rspecifier>) or --per-utt. With --vad-rspecifier only the voiced frames'
+rows are computed and written (as select-voiced-frames on the output; the context of each frame is unchanged).
 
 Usage: nnet_bnf_compute.py [options] <dnn-dir|model> <feats-rspecifier> <wspecifier>
 e.g.: nnet_bnf_compute.py --compress=true exp/bnf1 scp:data/train_hires/feats.scp ark,scp:bnf.ark,bnf.scp
-      nnet_bnf_compute.py --utt2spk=ark:data/train_bnf/utt2spk exp/sbnf scp:data/train_bnf/feats.scp ark:-"""
+      nnet_bnf_compute.py --utt2spk=ark:data/train_bnf/utt2spk exp/sbnf scp:data/train_bnf/feats.scp ark:-
+      nnet_bnf_compute.py --output=log-posteriors --vad-rspecifier=scp:data/train/vad.scp exp/bnf1 \
+        scp:data/train_hires/feats.scp ark:- | logprob_to_post.py --min-post=0.025 ark:- ark:post.ark"""
 
 
 def _read_utt2spk(spec: str):
@@ -41,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-frames", type=int, default=20000, help="Frames per network call (default: 20000)")
     p.add_argument("--write-num-frames", default="", metavar="WSPECIFIER",
                    help="Also write the number of frames of each utterance (e.g. ark,t:utt2num_frames)")
+    p.add_argument("--vad-rspecifier", default="", help="VAD table (e.g. scp:data/train/vad.scp): output only the "
+                   "voiced frames; utterances without VAD or voiced frames are skipped")
     p.add_argument("--num-threads", type=int, default=1, help="CPU threads for the network (default: 1)")
     p.add_argument("model")
     p.add_argument("feats_rspecifier")
@@ -62,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         st = extract_table(args.model, args.feats_rspecifier, args.wspecifier, output=args.output, utt2spk=utt2spk,
                            per_utt=args.per_utt, compress=args.compress, device=device,
                            batch_frames=args.batch_frames, num_frames_wspecifier=args.write_num_frames,
+                           vad_rspecifier=args.vad_rspecifier,
                            log=log.info, warn=log.warning)
     except (DataDirError, KaldiIOError, SpecifierError, OSError, ValueError, RuntimeError) as e:
         log.error(str(e))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Extracts i-vectors (Kaldi's sid/extract_ivectors.sh): frame posteriors from the extractor dir's UBM (top
-# --num-gselect Gaussians of final.dubm, full-UBM posteriors pruned at --min-post) or, with --logprob-scp, from
-# DNN senone log-posteriors; i-vectors of the utterances (ivector.scp), and per speaker the mean of the
+# --num-gselect Gaussians of final.dubm, full-UBM posteriors pruned at --min-post) or DNN senone posteriors (with
+# --dnn and --dnn-data, the DNN run in the job on the voiced frames; with --logprob-scp, its stored
+# log-posteriors); i-vectors of the utterances (ivector.scp), and per speaker the mean of the
 # length-normalised i-vectors, length-normalised again (spk_ivector.scp, num_utts.ark).
 #
 # Usage: sid/extract_ivectors.sh [options] <extractor-dir> <data> <ivector-dir>
@@ -18,7 +19,9 @@ stage=0                 # 0 extraction, 1 combine, 2 speaker means
 num_gselect=20          # Gaussians selected per frame with the diagonal UBM
 min_post=0.025          # posteriors below this are pruned
 posterior_scale=1.0     # scale on the posteriors
-logprob_scp=            # DNN: scp of per-frame log-posteriors to use instead of the UBM's posteriors
+dnn=                    # DNN dir (steps/nnet/train_bnf.sh) whose senone posteriors replace the UBM's ...
+dnn_data=               # ... computed from this data dir's features (the DNN's input, e.g. hires MFCC)
+logprob_scp=            # or: scp of the DNN's stored log-posteriors (all frames of each utterance)
 use_gpu=no              # yes|no|optional: compute on a GPU
 batch_size=64           # utterances per batch
 
@@ -33,8 +36,12 @@ srcdir=$1; data=$2; dir=$3
 
 [ -f ./path.sh ] && . ./path.sh
 
+if [ -n "$dnn$dnn_data" ] && { [ -z "$dnn" ] || [ -z "$dnn_data" ]; }; then
+  echo "$0: --dnn and --dnn-data go together" >&2; exit 1
+fi
+[ -z "$dnn" ] || [ -z "$logprob_scp" ] || { echo "$0: give --dnn or --logprob-scp, not both" >&2; exit 1; }
 for f in "$srcdir/final.ie" "$srcdir/final.ubm" "$data/feats.scp" "$data/vad.scp" "$data/spk2utt" \
-         ${logprob_scp:+"$logprob_scp"}; do
+         ${logprob_scp:+"$logprob_scp"} ${dnn:+"$dnn/final.pt" "$dnn_data/feats.scp"}; do
   [ -f "$f" ] || { echo "$0: no such file $f" >&2; exit 1; }
 done
 
@@ -51,7 +58,14 @@ dubm="$srcdir/final.dubm"
 
 if [ "$stage" -le 0 ]; then
   echo "$0: extracting i-vectors"
-  if [ -n "$logprob_scp" ]; then
+  if [ -n "$dnn" ]; then
+    for j in $(seq "$nj"); do
+      utils/filter_scp.pl "$sdata/$j/utt2spk" "$dnn_data/feats.scp" > "$dir/dnn_feats.$j.scp"
+    done
+    posteriors=(nnet_bnf_compute.py --output=log-posteriors --use-gpu=$use_gpu
+                --vad-rspecifier=scp:$sdata/JOB/vad.scp "$dnn" scp:$dir/dnn_feats.JOB.scp ark:- \|
+                logprob_to_post.py --min-post=$min_post --posterior-scale=$posterior_scale ark:- ark:-)
+  elif [ -n "$logprob_scp" ]; then
     for j in $(seq "$nj"); do
       utils/filter_scp.pl "$sdata/$j/utt2spk" "$logprob_scp" > "$dir/logprob.$j.scp"
     done
@@ -66,7 +80,7 @@ if [ "$stage" -le 0 ]; then
     ivector_extract.py --verbose=2 --num-threads=$num_threads --batch-size=$batch_size $feat_opts "$srcdir/final.ie" $feats \
       ark,s,cs:- "ark,scp,t:$dir/ivector.JOB.ark,$dir/ivector.JOB.scp" \
     || { echo "$0: extraction failed, see $dir/log/extract_ivectors.*.log" >&2; exit 1; }
-  rm -f "$dir"/logprob.*.scp
+  rm -f "$dir"/logprob.*.scp "$dir"/dnn_feats.*.scp
 fi
 
 if [ "$stage" -le 1 ]; then

@@ -2,14 +2,18 @@
 # Derives a full-covariance UBM from DNN posteriors and speaker-ID features (Kaldi's
 # sid/init_full_ubm_from_dnn.sh): one Gaussian per DNN output class (senone), its weight, mean and covariance
 # the statistics of the speaker features weighted by the senone posteriors of the voiced frames.
-# The DNN is run by the caller: <logprob-scp> holds, per utterance, the per-frame log-posteriors (natural log,
-# one row per frame of the utterance, all frames, aligned with the speaker features of <data>).
+# As Kaldi's, the DNN runs in each job on the voiced frames of <data-dnn> (nothing stored); or the caller ran it
+# and <logprob-scp> holds, per utterance, the per-frame log-posteriors (natural log, one row per frame, all frames,
+# aligned with the speaker features of <data>; steps/nnet/compute_posteriors.sh).
 #
-# Usage: sid/init_full_ubm_from_dnn.sh [options] <data> <logprob-scp> <out-dir>
+# Usage: sid/init_full_ubm_from_dnn.sh [options] <data> <data-dnn> <dnn-dir> <out-dir>
+#    or: sid/init_full_ubm_from_dnn.sh [options] <data> <logprob-scp> <out-dir>
 #  <data>         speaker-ID data dir with feats.scp and vad.scp
+#  <data-dnn>     the same utterances with the DNN's input features (e.g. hires MFCC)
+#  <dnn-dir>      from steps/nnet/train_bnf.sh (final.pt, num_pdfs)
 #  <logprob-scp>  scp of the DNN log-posterior matrices (e.g. exp/dnn_post_train/logprob.scp)
 #  <out-dir>      gets final.ubm, delta_opts and log/
-# e.g.: sid/init_full_ubm_from_dnn.sh data/train exp/bnf1_post_train/logprob.scp exp/full_ubm_dnn
+# e.g.: sid/init_full_ubm_from_dnn.sh data/train data/train_hires exp/bnf1 exp/full_ubm_dnn
 set -euo pipefail
 
 cmd=utils/run.pl      # job launcher
@@ -19,23 +23,25 @@ delta_window=2        # add-deltas window of the speaker features
 delta_order=2         # add-deltas order
 cmn_window=300        # sliding CMN window
 min_post=0.01         # logprob-to-post pruning (randomised, expectation-preserving)
-num_components=       # number of DNN outputs (default: the width of the first log-posterior matrix)
+num_components=       # number of DNN outputs (default: <dnn-dir>/num_pdfs, or the width of the first log-posterior matrix)
 variance_floor=0.001  # covariance eigenvalue floor
 use_gpu=no            # yes|no|optional: compute on a GPU
 cleanup=true          # remove the statistics
 
-help_message="$(sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//')"
+help_message="$(sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//')"
 . utils/parse_options.sh
 
-if [ $# -ne 3 ]; then
-  echo "$help_message" >&2
-  exit 1
-fi
-data=$1; logprob_scp=$2; dir=$3
+dnn=; dnn_data=; logprob_scp=
+case $# in
+  4) data=$1; dnn_data=$2; dnn=$3; dir=$4 ;;
+  3) data=$1; logprob_scp=$2; dir=$3 ;;
+  *) echo "$help_message" >&2; exit 1 ;;
+esac
 
 [ -f ./path.sh ] && . ./path.sh
 
-for f in "$data/feats.scp" "$data/vad.scp" "$logprob_scp"; do
+for f in "$data/feats.scp" "$data/vad.scp" ${logprob_scp:+"$logprob_scp"} \
+         ${dnn:+"$dnn/final.pt" "$dnn/num_pdfs" "$dnn_data/feats.scp"}; do
   [ -f "$f" ] || { echo "$0: no such file $f" >&2; exit 1; }
 done
 
@@ -50,7 +56,9 @@ echo "--cmn-window=$cmn_window" > "$dir/cmn_opts"
 feat_opts="--vad-rspecifier=scp:$sdata/JOB/vad.scp $delta_opts --cmn-window=$cmn_window --use-gpu=$use_gpu"
 feats=scp:$sdata/JOB/feats.scp
 
-if [ -z "$num_components" ]; then
+if [ -z "$num_components" ] && [ -n "$dnn" ]; then
+  num_components=$(cat "$dnn/num_pdfs")
+elif [ -z "$num_components" ]; then
   num_components=$(python3 -c "import sys; from phonsid.io import SequentialReader
 for _, m in SequentialReader('scp:' + sys.argv[1]): print(m.shape[1]); break" "$logprob_scp")
 fi
@@ -58,14 +66,25 @@ fi
 
 if [ "$stage" -le 0 ]; then
   echo "$0: accumulating statistics from DNN posteriors and speaker-ID features ($num_components components)"
-  for j in $(seq "$nj"); do
-    utils/filter_scp.pl "$sdata/$j/utt2spk" "$logprob_scp" > "$dir/logprob.$j.scp"
-  done
+  if [ -n "$dnn" ]; then   # log-posteriors of the voiced frames, straight from the DNN
+    for j in $(seq "$nj"); do
+      utils/filter_scp.pl "$sdata/$j/utt2spk" "$dnn_data/feats.scp" > "$dir/dnn_feats.$j.scp"
+    done
+    logprobs=(nnet_bnf_compute.py --output=log-posteriors --use-gpu=$use_gpu
+              --vad-rspecifier=scp:$sdata/JOB/vad.scp "$dnn" scp:$dir/dnn_feats.JOB.scp ark:- \|
+              logprob_to_post.py --min-post=$min_post ark:- ark:-)
+  else
+    for j in $(seq "$nj"); do
+      utils/filter_scp.pl "$sdata/$j/utt2spk" "$logprob_scp" > "$dir/logprob.$j.scp"
+    done
+    logprobs=(logprob_to_post.py --min-post=$min_post --vad-rspecifier=scp:$sdata/JOB/vad.scp
+              scp:$dir/logprob.JOB.scp ark:-)
+  fi
   $cmd JOB=1:$nj "$dir/log/make_stats.JOB.log" \
-    logprob_to_post.py --min-post=$min_post --vad-rspecifier=scp:$sdata/JOB/vad.scp scp:$dir/logprob.JOB.scp ark:- \| \
+    "${logprobs[@]}" \| \
     fgmm_global_acc_stats_post.py $feat_opts ark,s,cs:- $num_components $feats "$dir/stats.JOB.acc" \
     || { echo "$0: failed, see $dir/log/make_stats.*.log" >&2; exit 1; }
-  rm -f "$dir"/logprob.*.scp
+  rm -f "$dir"/logprob.*.scp "$dir"/dnn_feats.*.scp
 fi
 
 if [ "$stage" -le 1 ]; then

@@ -2,7 +2,8 @@
 # Trains an i-vector extractor (Kaldi's sid/train_ivector_extractor.sh): initialised from a full-covariance UBM
 # (projections random, first column the UBM means), frame posteriors computed once (top --num-gselect Gaussians
 # of the diagonal UBM, full-UBM posteriors pruned at --min-post, scaled by --posterior-scale; or, with
-# --logprob-scp, DNN senone log-posteriors as in the DNN/i-vector system), then --num-iters E-M passes:
+# --dnn and --dnn-data, the senone posteriors of a DNN run in the job on the voiced frames, or with --logprob-scp
+# its stored log-posteriors, as in the DNN/i-vector system), then --num-iters E-M passes:
 # statistics in parallel jobs, summed, and Kaldi's M-step (projections, variances with floor, prior).
 #
 # Usage: sid/train_ivector_extractor.sh [options] <fgmm-model> <data> <extractor-dir>
@@ -25,8 +26,9 @@ num_iters=10                  # E-M passes
 min_post=0.025                # posteriors below this are pruned
 num_samples_for_weights=3     # samples of the i-vector for the weight statistics (with --use-weights true)
 posterior_scale=1.0           # scale on the posteriors (e.g. 0.1-0.3 to offset correlated frames)
-logprob_scp=                  # DNN: scp of per-frame log-posteriors (all frames of each utterance) to use
-                              # instead of the UBM's posteriors
+dnn=                          # DNN dir (steps/nnet/train_bnf.sh) whose senone posteriors replace the UBM's ...
+dnn_data=                     # ... computed from this data dir's features (the DNN's input, e.g. hires MFCC)
+logprob_scp=                  # or: scp of the DNN's stored log-posteriors (all frames of each utterance)
 use_gpu=no                    # yes|no|optional: compute on a GPU
 batch_size=64                 # utterances per batch in the E-step
 cleanup=true                  # remove statistics
@@ -45,7 +47,12 @@ srcdir=$(dirname "$fgmm_model")
 
 [ -f ./path.sh ] && . ./path.sh
 
-for f in "$fgmm_model" "$data/feats.scp" "$data/vad.scp" ${logprob_scp:+"$logprob_scp"}; do
+if [ -n "$dnn$dnn_data" ] && { [ -z "$dnn" ] || [ -z "$dnn_data" ]; }; then
+  echo "$0: --dnn and --dnn-data go together" >&2; exit 1
+fi
+[ -z "$dnn" ] || [ -z "$logprob_scp" ] || { echo "$0: give --dnn or --logprob-scp, not both" >&2; exit 1; }
+for f in "$fgmm_model" "$data/feats.scp" "$data/vad.scp" ${logprob_scp:+"$logprob_scp"} \
+         ${dnn:+"$dnn/final.pt" "$dnn_data/feats.scp"}; do
   [ -f "$f" ] || { echo "$0: no such file $f" >&2; exit 1; }
 done
 # Skip when a run with the same command line finished, the UBM, features and VAD (the scps and their archives) are
@@ -53,6 +60,7 @@ done
 stamp=$dir/.stamps/train_ivector_extractor.json
 stamp_opts=(--key="$signature" --in "$fgmm_model" --in-scp "$data/feats.scp" --in-scp "$data/vad.scp")
 [ -n "$logprob_scp" ] && stamp_opts+=(--in-scp "$logprob_scp")
+[ -n "$dnn" ] && stamp_opts+=(--in "$dnn/final.pt" --in-scp "$dnn_data/feats.scp")
 for f in "$srcdir"/delta_opts "$srcdir"/cmn_opts; do [ -f "$f" ] && stamp_opts+=(--in "$f"); done
 stamp_opts+=(--out "$dir/final.ie")
 if step_stamp.py check "${stamp_opts[@]}" "$stamp"; then
@@ -91,7 +99,17 @@ fi
 
 if [ "$stage" -le -1 ]; then
   echo "$nj_full" > "$dir/num_jobs"
-  if [ -n "$logprob_scp" ]; then
+  if [ -n "$dnn" ]; then
+    echo "$0: posteriors of $dnn on $dnn_data (voiced frames)"
+    for j in $(seq "$nj_full"); do
+      utils/filter_scp.pl "$sdata/$j/utt2spk" "$dnn_data/feats.scp" > "$dir/dnn_feats.$j.scp"
+    done
+    run_jobs "$dir/log/post.JOB.log" \
+      nnet_bnf_compute.py --output=log-posteriors --use-gpu=$use_gpu --vad-rspecifier=scp:$sdata/JOB/vad.scp \
+        "$dnn" scp:$dir/dnn_feats.JOB.scp ark:- \| \
+      logprob_to_post.py --min-post=$min_post --posterior-scale=$posterior_scale ark:- "ark:|gzip -c >$dir/post.JOB.gz"
+    rm -f "$dir"/dnn_feats.*.scp
+  elif [ -n "$logprob_scp" ]; then
     echo "$0: posteriors from the DNN log-posteriors in $logprob_scp"
     for j in $(seq "$nj_full"); do
       utils/filter_scp.pl "$sdata/$j/utt2spk" "$logprob_scp" > "$dir/logprob.$j.scp"

@@ -9,8 +9,10 @@
 #  <data-in>  data dir with the DNN's input features (hires MFCC for DNN-1), utt2spk, spk2utt
 #  <out-dir>  gets logprob.<job>.ark, logprob.scp (sorted), num_pdfs and log/
 # e.g.: steps/nnet/compute_posteriors.sh --nj 4 exp/bnf1 data/train_hires exp/bnf1_post_train
-# Size: 4 bytes per senone per frame (8700 senones: 3.5 MB per second of audio); --compress true quarters it
-# at the cost of Kaldi's 8-bit-per-column-range rounding of the log-posteriors.
+# Size: 4 bytes per senone per frame (8700 senones: 3.5 MB per second of audio, ~43 TB for the paper's SRE10
+# sets at 4,200 senones); --compress true quarters it at the cost of Kaldi's 8-bit-per-column-range rounding of the
+# log-posteriors. For inspection and small sets: run.sh lets the sid/*_dnn.sh scripts run the DNN in their jobs
+# on the voiced frames instead (Kaldi's form, nothing stored; the same bits).
 
 nj=4                # parallel jobs
 cmd=utils/run.pl    # job launcher

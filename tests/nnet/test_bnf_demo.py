@@ -15,10 +15,10 @@ import pytest
 import torch
 
 from phonsid.data import read_list_map, read_map
-from phonsid.io import SequentialReader, read_table
+from phonsid.io import SequentialReader, TableWriter, read_table
 from phonsid.nnet.bnf import load_bnf_config, load_bnf_model
 from phonsid.nnet.bnf_data import SpeakerStats, phone_targets_to_alignment_dir, prepare_bnf_egs
-from phonsid.nnet.extract_bnf import BnfExtractor
+from phonsid.nnet.extract_bnf import BnfExtractor, extract_table
 from phonsid.nnet.train_bnf import train_bnf
 from phonsid.nnet.training import TrainingInterrupted
 from phonsid.recipes.demo import make_demo_corpus, small_config
@@ -224,6 +224,52 @@ def test_posteriors_sum_to_one(demo, env):
             assert np.all(m <= 1e-6)
             n += 1
     assert n == len(frames) and (out / "num_pdfs").read_text() == "26\n"
+
+
+def test_voiced_frames_are_the_rows_of_the_whole_utterance(demo, tmp_path):
+    frames = {u: int(n) for u, n in read_map(demo.hires / "utt2num_frames").items()}
+    keys = sorted(frames)
+    gone = keys[0]   # no VAD entry: skipped with a warning
+    vad = {k: (np.arange(frames[k]) % 3 != 0).astype(np.float32) for k in keys[1:]}  # every third frame unvoiced
+    with TableWriter(f"ark,scp:{tmp_path / 'vad.ark'},{tmp_path / 'vad.scp'}", "vector") as w:
+        for k in keys[1:]:
+            w.write(k, vad[k])
+    for output in ("bottleneck", "log-posteriors"):
+        warnings: list[str] = []
+        full, voiced = tmp_path / f"{output}_all.ark", tmp_path / f"{output}_voiced.ark"
+        extract_table(demo.dnn1, f"scp:{demo.hires / 'feats.scp'}", f"ark:{full}", output=output, log=lambda m: None)
+        st = extract_table(demo.dnn1, f"scp:{demo.hires / 'feats.scp'}", f"ark:{voiced}", output=output,
+                           vad_rspecifier=f"scp:{tmp_path / 'vad.scp'}", log=lambda m: None, warn=warnings.append)
+        assert st.num_failed == 1 and warnings == [f"utterance '{gone}': no VAD; skipped"]
+        whole, part = read_table(f"ark:{full}"), read_table(f"ark:{voiced}")
+        assert sorted(part) == keys[1:]
+        for k in keys[1:]:
+            mask = vad[k] != 0
+            np.testing.assert_array_equal(part[k], whole[k][mask])  # bit for bit
+
+
+def test_dnn_ivector_scripts_run_the_dnn_in_their_jobs_as_the_stored_log_posteriors_give(demo, env, tmp_path):
+    """Kaldi's form of the DNN/i-vector scripts (the DNN in the jobs, voiced frames only, nothing stored) gives the
+    bits of the form that reads steps/nnet/compute_posteriors.sh's log-posteriors of every frame."""
+    spk, hires = demo.data / "demo_asr", demo.hires
+    post = tmp_path / "post"
+    _run(["steps/nnet/compute_posteriors.sh", "--nj", "2", str(demo.dnn1), str(hires), str(post)], env)
+    logprob = str(post / "logprob.scp")
+    for form, args in (("stored", [logprob]), ("in_jobs", [str(hires), str(demo.dnn1)])):
+        d = tmp_path / form
+        _run(["sid/init_full_ubm_from_dnn.sh", "--nj", "2", str(spk), *args, str(d / "ubm")], env)
+        dnn_args = [logprob] if form == "stored" else [str(demo.dnn1)]
+        data_args = [str(spk)] if form == "stored" else [str(spk), str(hires)]
+        _run(["sid/train_ivector_extractor_dnn.sh", "--nj", "2", "--ivector-dim", "4", "--num-iters", "1",
+              str(d / "ubm/final.ubm"), *dnn_args, *data_args, str(d / "ie")], env)
+        _run(["sid/extract_ivectors_dnn.sh", "--nj", "2", str(d / "ie"), *dnn_args, *data_args, str(d / "iv")], env)
+    a, b = tmp_path / "stored", tmp_path / "in_jobs"
+    assert (a / "ubm/final.ubm").read_bytes() == (b / "ubm/final.ubm").read_bytes()
+    assert (a / "ie/final.ie").read_bytes() == (b / "ie/final.ie").read_bytes()
+    ref, got = (read_table(f"scp:{d / 'iv/ivector.scp'}", "vector") for d in (a, b))
+    assert sorted(ref) == sorted(got) and len(ref) == len(read_map(spk / "utt2spk"))
+    for k in ref:
+        np.testing.assert_array_equal(ref[k], got[k])
 
 
 def test_ddp_two_cpu_processes_train_and_extract(demo, env, tmp_path):

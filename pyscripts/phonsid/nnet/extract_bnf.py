@@ -6,6 +6,10 @@ replicated, and passed through the network in batches of up to ``batch_frames`` 
 batches, long ones split); batch norm is in test mode, so every frame's output depends only on its own context and
 the result does not depend on the batching. The output has exactly one row per input frame.
 
+With a VAD table, only the voiced frames are output (Kaldi's ``select-voiced-frames`` after the network): each is
+computed from the same normalised, spliced context as without VAD, so its row is the row it would have had, and
+the network runs on the voiced frames only.
+
 Speaker normalisation (``speaker-mvn`` models, DNN-2): the statistics of a speaker are those of all frames of all
 its utterances in the table being processed, grouped by ``utt2spk`` (the data dir's); with ``per_utt`` each
 utterance is its own speaker. The features are read twice (statistics, then output), so the rspecifier must be
@@ -89,17 +93,20 @@ class BnfExtractor:
         logp = self.model.log_posteriors(x)
         return logp.exp() if self.output == "posteriors" else logp
 
-    def compute_many(self, items: list[tuple[str, np.ndarray, tuple[np.ndarray, np.ndarray] | None]]
-                     ) -> list[np.ndarray]:
+    def compute_many(self, items: list[tuple[str, np.ndarray, tuple[np.ndarray, np.ndarray] | None]],
+                     voiced: list[np.ndarray | None] | None = None) -> list[np.ndarray]:
         """Outputs for ``(utt, feats, speaker stats)`` items, computed in as few network calls as the batch size
-        allows."""
+        allows; ``voiced`` (one boolean frame mask or None per item) keeps only those frames' rows."""
         spliced = []
-        for utt, feats, stats in items:
+        for i, (utt, feats, stats) in enumerate(items):
             self._check(utt, feats)
             if self.needs_speakers and stats is None:
                 raise ExtractionError(f"utterance '{utt}': the model normalises per speaker; give utt2spk (or per-utt)")
             x = torch.from_numpy(normalize_features(feats, self.info.input, stats)).to(self.device)
-            spliced.append(splice_utterance(x, self.info.input.splice))
+            x = splice_utterance(x, self.info.input.splice)
+            if voiced is not None and voiced[i] is not None:
+                x = x[torch.from_numpy(voiced[i]).to(self.device)]
+            spliced.append(x)
         outs = []
         if not spliced:
             return outs
@@ -130,15 +137,17 @@ def _speaker_groups(keys: list[str], utt2spk: dict[str, str] | None, per_utt: bo
 def extract_table(model_path: str | Path, feats_rspecifier: str, wspecifier: str, *, output: str = "bottleneck",
                   utt2spk: dict[str, str] | None = None, per_utt: bool = False, compress: bool = False,
                   device: str | torch.device = "cpu", batch_frames: int = 20000,
-                  num_frames_wspecifier: str = "", log: Callable[[str], None] = print,
+                  num_frames_wspecifier: str = "", vad_rspecifier: str = "", log: Callable[[str], None] = print,
                   warn: Callable[[str], None] | None = None) -> ExtractStats:
-    """Writes the model's ``output`` for every utterance of ``feats_rspecifier`` to ``wspecifier``. Utterances that
-    cannot be processed (wrong dim, empty, non-finite input or output, no speaker) are skipped with a warning and
-    counted. Log-posteriors may hold -inf (a zero posterior) unless compressed; NaN and +inf never."""
+    """Writes the model's ``output`` for every utterance of ``feats_rspecifier`` to ``wspecifier`` (with
+    ``vad_rspecifier``, for its voiced frames only). Utterances that cannot be processed (wrong dim, empty,
+    non-finite input or output, no speaker, no VAD or no voiced frame) are skipped with a warning and counted.
+    Log-posteriors may hold -inf (a zero posterior) unless compressed; NaN and +inf never."""
     from phonsid.io import NonFiniteError, RandomReader, SequentialReader, TableWriter
 
     warn = warn or log
     ex = BnfExtractor(model_path, device, batch_frames, output)
+    vad = RandomReader(vad_rspecifier, "vector") if vad_rspecifier else None
     st = ExtractStats()
     if ex.needs_speakers and utt2spk is None and not per_utt:
         raise ExtractionError(f"{model_path}: the model normalises its input per speaker; give utt2spk "
@@ -156,8 +165,8 @@ def extract_table(model_path: str | Path, feats_rspecifier: str, wspecifier: str
             def flush(batch: list) -> None:
                 if not batch:
                     return
-                outs = ex.compute_many(batch)
-                for (utt, feats, _), y in zip(batch, outs):
+                outs = ex.compute_many([b[:3] for b in batch], [b[3] for b in batch] if vad is not None else None)
+                for (utt, *_), y in zip(batch, outs):
                     try:
                         writer.write(utt, y)
                     except NonFiniteError as e:  # refused before anything of it was written
@@ -177,14 +186,32 @@ def extract_table(model_path: str | Path, feats_rspecifier: str, wspecifier: str
                     return False
                 return True
 
+            def has_voice(utt: str, feats: np.ndarray) -> bool:
+                if vad is None:
+                    return True
+                if utt not in vad:
+                    fail(utt, "no VAD")
+                    return False
+                v = np.asarray(vad[utt])
+                if v.shape[0] != feats.shape[0]:
+                    fail(utt, f"VAD has {v.shape[0]} frames, the features {feats.shape[0]}")
+                    return False
+                if not np.any(v != 0.0):
+                    fail(utt, "no voiced frames")
+                    return False
+                return True
+
+            def voiced(utt: str) -> np.ndarray | None:
+                return None if vad is None else np.asarray(vad[utt]) != 0.0
+
             batch: list = []
             size = 0
             if not ex.needs_speakers:
                 with SequentialReader(feats_rspecifier) as reader:
                     for utt, feats in reader:
-                        if not usable(utt, feats):
+                        if not (usable(utt, feats) and has_voice(utt, feats)):
                             continue
-                        batch.append((utt, feats, None))
+                        batch.append((utt, feats, None, voiced(utt)))
                         size += feats.shape[0]
                         if size >= ex.batch_frames:
                             flush(batch)
@@ -211,7 +238,9 @@ def extract_table(model_path: str | Path, feats_rspecifier: str, wspecifier: str
                     ms = stats.mean_std(spk, ex.info.input.variance_floor)
                     for u in good:
                         feats = reader[u]
-                        batch.append((u, feats, ms))
+                        if not has_voice(u, feats):
+                            continue
+                        batch.append((u, feats, ms, voiced(u)))
                         size += feats.shape[0]
                         if size >= ex.batch_frames:
                             flush(batch)
@@ -221,6 +250,9 @@ def extract_table(model_path: str | Path, feats_rspecifier: str, wspecifier: str
         if writer_nf is not None:
             writer_nf.abort(e)
         raise
+    finally:
+        if vad is not None:
+            vad.close()
     if writer_nf is not None:
         writer_nf.close()
     st.seconds = time.perf_counter() - t0
