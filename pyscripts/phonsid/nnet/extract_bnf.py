@@ -186,32 +186,34 @@ def extract_table(model_path: str | Path, feats_rspecifier: str, wspecifier: str
                     return False
                 return True
 
-            def has_voice(utt: str, feats: np.ndarray) -> bool:
+            def voiced_frames(utt: str, feats: np.ndarray) -> tuple[bool, np.ndarray | None]:
+                """(usable, mask of the voiced frames): (True, None) without VAD; (False, None) after a counted
+                failure (no VAD, another length, nothing voiced)."""
                 if vad is None:
-                    return True
+                    return True, None
                 if utt not in vad:
                     fail(utt, "no VAD")
-                    return False
-                v = np.asarray(vad[utt])
-                if v.shape[0] != feats.shape[0]:
-                    fail(utt, f"VAD has {v.shape[0]} frames, the features {feats.shape[0]}")
-                    return False
-                if not np.any(v != 0.0):
+                    return False, None
+                mask = np.asarray(vad[utt]) != 0.0
+                if mask.shape[0] != feats.shape[0]:
+                    fail(utt, f"VAD has {mask.shape[0]} frames, the features {feats.shape[0]}")
+                    return False, None
+                if not mask.any():
                     fail(utt, "no voiced frames")
-                    return False
-                return True
-
-            def voiced(utt: str) -> np.ndarray | None:
-                return None if vad is None else np.asarray(vad[utt]) != 0.0
+                    return False, None
+                return True, mask
 
             batch: list = []
             size = 0
             if not ex.needs_speakers:
                 with SequentialReader(feats_rspecifier) as reader:
                     for utt, feats in reader:
-                        if not (usable(utt, feats) and has_voice(utt, feats)):
+                        if not usable(utt, feats):
                             continue
-                        batch.append((utt, feats, None, voiced(utt)))
+                        ok, mask = voiced_frames(utt, feats)
+                        if not ok:
+                            continue
+                        batch.append((utt, feats, None, mask))
                         size += feats.shape[0]
                         if size >= ex.batch_frames:
                             flush(batch)
@@ -238,9 +240,10 @@ def extract_table(model_path: str | Path, feats_rspecifier: str, wspecifier: str
                     ms = stats.mean_std(spk, ex.info.input.variance_floor)
                     for u in good:
                         feats = reader[u]
-                        if not has_voice(u, feats):
+                        ok, mask = voiced_frames(u, feats)
+                        if not ok:
                             continue
-                        batch.append((u, feats, ms, voiced(u)))
+                        batch.append((u, feats, ms, mask))
                         size += feats.shape[0]
                         if size >= ex.batch_frames:
                             flush(batch)
