@@ -9,8 +9,9 @@ import numpy as np
 
 from phonsid.backend.checks import examples
 from phonsid.backend.lda import compute_lda, group_by_speaker
-from phonsid.backend.tables import read_token_map, read_vectors
+from phonsid.backend.tables import read_vectors
 from phonsid.cli import KaldiOptionParser, get_logger
+from phonsid.data import read_token_map
 
 USAGE = """Compute an LDA matrix for iVector system. Reads in iVectors per utterance, and an utt2spk file which it
 uses to help work out the within-speaker and between-speaker covariance matrices. Outputs an LDA projection

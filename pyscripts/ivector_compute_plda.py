@@ -7,8 +7,9 @@ import sys
 
 from phonsid.backend.checks import examples
 from phonsid.backend.plda import accumulate_plda_stats, check_plda_training_data, estimate_plda, write_plda
-from phonsid.backend.tables import read_token_lists, read_vectors
+from phonsid.backend.tables import read_vectors
 from phonsid.cli import KaldiOptionParser, get_logger
+from phonsid.data import read_token_lists
 
 USAGE = """Computes a Plda object (for Probabilistic Linear Discriminant Analysis) from a set of iVectors. Uses
 speaker information from a spk2utt file to compute within and between class variances.

@@ -9,13 +9,14 @@ import numpy as np
 import torch
 
 from phonsid.cli import KaldiOptionParser, get_logger
+from phonsid.data import read_token_lists
 from phonsid.gmm.options import add_compute_options, env_threads, select_device
 from phonsid.gmm.posterior import Posterior
 from phonsid.gmm.sid_features import add_feature_options, feature_options, iter_features
 from phonsid.io import KaldiIOError, TableWriter
 from phonsid.ivector.estimation import BatchStats, batch_stats, extract_ivectors
 from phonsid.ivector.extractor import read_ivector_extractor
-from phonsid.ivector.tools import Counts, batches, paired_utterances, read_spk2utt
+from phonsid.ivector.tools import Counts, batches, paired_utterances
 
 USAGE = """Extract iVectors for utterances, using a trained iVector extractor,
 and features and Gaussian-level posteriors
@@ -100,7 +101,7 @@ def _per_speaker(a, ext, items, counts: Counts, wspecifier: str, device, log) ->
     num_spk_done = num_spk_err = num_utt_done = 0
     tot_change = tot_post = tot_norm = 0.0
     with TableWriter(wspecifier, "vector") as writer:
-        for spk, spk_utts in read_spk2utt(a.spk2utt):
+        for spk, spk_utts in read_token_lists(a.spk2utt).items():
             present = [u for u in spk_utts if u in utts]
             for u in spk_utts:
                 if u not in utts:

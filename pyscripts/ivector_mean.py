@@ -9,9 +9,10 @@ import sys
 import numpy as np
 
 from phonsid.backend.checks import examples
-from phonsid.backend.tables import read_token_lists, read_vectors, write_vectors
+from phonsid.backend.tables import read_vectors, write_vectors
 from phonsid.backend.vectors import global_mean, speaker_means
 from phonsid.cli import KaldiOptionParser, get_logger
+from phonsid.data import read_token_lists
 
 USAGE = """With 3 or 4 arguments, averages iVectors over all the utterances of each speaker using the spk2utt
 file. Input the spk2utt file and a set of iVectors indexed by utterance; output is iVectors indexed by speaker.

@@ -24,8 +24,9 @@ from phonsid.backend import (
     smooth_within_class_covariance,
     speaker_means,
 )
-from phonsid.backend.tables import read_int_table, read_token_lists, read_token_map, read_vectors
+from phonsid.backend.tables import read_int_table, read_vectors
 from phonsid.backend.vectors import apply_transform, subtract_mean
+from phonsid.data import read_token_lists, read_token_map
 
 TOL = 1e-3
 

@@ -1,5 +1,9 @@
 """Kaldi data directories: the small text tables (wav.scp, utt2spk, spk2utt, ...) and the tools over them.
 
+Tables: :func:`read_map` / :func:`read_list_map` (data-dir files), :func:`read_token_lists` /
+:func:`read_token_map` (token tables given as rspecifiers, as Kaldi's binaries take spk2utt and utt2spk),
+:func:`utt2spk_to_spk2utt` (sorted, or in the order Kaldi's perl prints).
+
 Tools (each also a ``utils/`` script with Kaldi's name): :func:`validate_data_dir`, :func:`fix_data_dir`,
 :func:`split_data`, :func:`subset_data_dir`, :func:`combine_data`, :func:`copy_data_dir`,
 :func:`get_utt2dur`, :func:`get_utt2num_frames`; stream tools (filter_scp, utt2spk_to_spk2utt,
@@ -12,6 +16,8 @@ from phonsid.data.kaldi_map import (
     c_sorted,
     read_map,
     read_list_map,
+    read_token_lists,
+    read_token_map,
     spk2utt_to_utt2spk,
     utt2spk_to_spk2utt,
     write_map,
@@ -45,6 +51,8 @@ __all__ = [
     "read_lines",
     "read_map",
     "read_list_map",
+    "read_token_lists",
+    "read_token_map",
     "split_data",
     "split_dir_name",
     "split_is_current",

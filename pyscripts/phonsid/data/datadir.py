@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
-from phonsid.data.kaldi_map import DataDirError, c_sorted
+from phonsid.data.kaldi_map import DataDirError, c_sorted, utt2spk_to_spk2utt
 from phonsid.io.atomic import atomic_copy, atomic_open
 
 # Files indexed by utterance in every data dir (wav.scp and the reco2* files join them when there is no segments).
@@ -179,18 +179,15 @@ def spk2utt_lines_from_utt2spk(utt2spk: Sequence[Line], *, sort: bool = True, pa
                                ) -> list[Line]:
     """spk2utt from utt2spk lines. With ``sort``, speakers and utterances in C order; without, in order of
     first appearance (what Kaldi's utt2spk_to_spk2utt.pl prints)."""
-    spk2utts: dict[str, list[str]] = {}
-    for ln in utt2spk:
-        f = ln.fields
-        if len(f) != 2:
-            raise DataDirError(f"{path}:{ln.lineno}: expected 'utterance speaker', got '{ln.text.strip()}'")
-        spk2utts.setdefault(f[1], []).append(f[0])
-    speakers = c_sorted(spk2utts) if sort else list(spk2utts)
-    out = []
-    for i, spk in enumerate(speakers, 1):
-        utts = c_sorted(spk2utts[spk]) if sort else spk2utts[spk]
-        out.append(Line(i, spk, f"{spk} {' '.join(utts)}"))
-    return out
+    def pairs() -> Iterator[tuple[str, str]]:
+        for ln in utt2spk:
+            f = ln.fields
+            if len(f) != 2:
+                raise DataDirError(f"{path}:{ln.lineno}: expected 'utterance speaker', got '{ln.text.strip()}'")
+            yield f[0], f[1]
+
+    spk2utts = utt2spk_to_spk2utt(pairs(), sort=sort)
+    return [Line(i, spk, f"{spk} {' '.join(utts)}") for i, (spk, utts) in enumerate(spk2utts.items(), 1)]
 
 
 def recordings_of(segments: Sequence[Line]) -> set[str]:

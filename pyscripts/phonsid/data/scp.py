@@ -13,6 +13,7 @@ import os
 import sys
 from typing import BinaryIO, Iterable, Iterator
 
+from phonsid.data import kaldi_map
 from phonsid.data.kaldi_map import DataDirError
 
 
@@ -47,14 +48,15 @@ def filter_scp(ids: set[bytes], lines: Iterable[bytes], *, exclude: bool = False
 
 def utt2spk_to_spk2utt(lines: Iterable[bytes], name: str = "utt2spk") -> Iterator[bytes]:
     """spk2utt lines from utt2spk lines: speakers in order of first appearance, utterances in input order."""
-    spk2utts: dict[bytes, list[bytes]] = {}
-    for lineno, line in enumerate(lines, 1):
-        f = line.split()
-        if len(f) != 2:
-            raise DataDirError(f"{name}:{lineno}: invalid line in utt2spk file (expected 'utterance speaker'): "
-                               f"'{_show(line)}'")
-        spk2utts.setdefault(f[1], []).append(f[0])
-    for spk, utts in spk2utts.items():
+    def pairs() -> Iterator[tuple[bytes, bytes]]:
+        for lineno, line in enumerate(lines, 1):
+            f = line.split()
+            if len(f) != 2:
+                raise DataDirError(f"{name}:{lineno}: invalid line in utt2spk file (expected 'utterance speaker'): "
+                                   f"'{_show(line)}'")
+            yield f[0], f[1]
+
+    for spk, utts in kaldi_map.utt2spk_to_spk2utt(pairs(), sort=False).items():
         yield spk + b" " + b" ".join(utts) + b"\n"
 
 

@@ -10,7 +10,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from phonsid.gmm.posterior import Posterior
-from phonsid.io import RandomReader, SpecifierError, open_rxfilename, parse_rspecifier
+from phonsid.io import RandomReader
 
 
 class FeatureDimError(ValueError):
@@ -70,25 +70,6 @@ def batches(items: Iterable[tuple[str, np.ndarray, Posterior]], batch_size: int,
             cur, frames = Batch([], [], []), 0
     if cur.keys:
         yield cur
-
-
-def read_spk2utt(rspecifier: str) -> list[tuple[str, list[str]]]:
-    """A text table of token lists (``spk utt1 utt2 …``), e.g. ``ark:data/spk2utt``, in file order."""
-    spec = parse_rspecifier(rspecifier)
-    if spec.kind != "ark":
-        raise SpecifierError(f"'{rspecifier}': a spk2utt table must be read as ark:<file>")
-    out: list[tuple[str, list[str]]] = []
-    seen: set[str] = set()
-    with open_rxfilename(spec.path) as f:
-        for lineno, raw in enumerate(f, 1):
-            fields = raw.decode("utf-8").split()
-            if not fields:
-                continue
-            if fields[0] in seen:
-                raise ValueError(f"{spec.path}:{lineno}: duplicate key {fields[0]}")
-            seen.add(fields[0])
-            out.append((fields[0], fields[1:]))
-    return out
 
 
 def _warn(log: logging.Logger | None, msg: str) -> None:
