@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from phonsid.hmm.feats import FeatureError, FeaturePipeline, add_deltas, apply_transform, parse_dim_range, splice
+from phonsid.features import add_deltas
+from phonsid.features.splice import splice_utterance
+from phonsid.hmm.feats import FeatureError, FeaturePipeline, apply_transform, parse_dim_range
 from phonsid.io import read_table, write_kaldi_matrix
 
 
@@ -44,7 +46,7 @@ def test_speaker_cmn_and_pipeline(tmp_path):
 
 def test_splice_and_transform(tmp_path):
     x = np.arange(12, dtype=np.float32).reshape(4, 3)
-    s = splice(x, 1, 1)
+    s = splice_utterance(x, [-1, 0, 1])
     np.testing.assert_array_equal(s[0], np.concatenate([x[0], x[0], x[1]]))
     np.testing.assert_array_equal(s[3], np.concatenate([x[2], x[3], x[3]]))
     m = np.random.default_rng(1).standard_normal((2, 10))

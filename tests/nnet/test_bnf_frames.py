@@ -7,14 +7,13 @@ import numpy as np
 import pytest
 import torch
 
+from phonsid.features.splice import check_offsets, splice_utterance
 from phonsid.nnet.frames import (
     FrameSet,
     FrameSetError,
     FrameSetWriter,
-    check_offsets,
     epoch_permutation,
     rank_batch,
-    splice_utterance,
     steps_per_epoch,
 )
 

@@ -1,10 +1,12 @@
-"""Kaldi-compatible front end: MFCC / filter banks, energy VAD, sliding CMN, deltas, voiced-frame selection.
+"""Kaldi-compatible front end: MFCC / filter banks, energy VAD, sliding CMN, deltas, splicing, voiced-frame
+selection.
 
 * ``Mfcc`` / ``Fbank`` (``compute.py``): the vectorised default, numerically Kaldi's ``compute-mfcc-feats`` /
   ``compute-fbank-feats`` (see its module doc for how, and for the Kaldi-rounding frames);
   ``KnfMfcc`` / ``KnfFbank`` (``knf.py``): the kaldi-native-fbank reference.
 * ``compute_vad``, ``select_voiced_frames`` (``vad.py``), ``apply_cmvn_sliding`` (``cmvn.py``),
-  ``add_deltas`` (``deltas.py``): Kaldi's defaults in the signatures.
+  ``add_deltas`` (``deltas.py``): Kaldi's defaults in the signatures; ``splice_utterance`` (``splice.py``):
+  ``splice-feats`` at any offsets (the GMM pipeline and the bottleneck DNNs).
 * ``compute_feature_table`` (``pipeline.py``): wav table → features (→ VAD) → ark/scp in one process.
 """
 
@@ -31,6 +33,7 @@ from phonsid.features.options import (
     read_vad_config,
 )
 from phonsid.features.pipeline import FeatureFailure, FeatureStats, compute_feature_table, iter_wav_rspecifier
+from phonsid.features.splice import splice_utterance
 from phonsid.features.vad import compute_vad, select_voiced_frames
 
 __all__ = [
@@ -38,5 +41,5 @@ __all__ = [
     "FrameExtractionOptions", "KnfFbank", "KnfMfcc", "MelBanksOptions", "Mfcc", "MfccOptions", "VadEnergyOptions",
     "add_deltas", "apply_cmvn_sliding", "compute_fbank", "compute_feature_table", "compute_mfcc", "compute_vad",
     "delta_scales", "iter_wav_rspecifier", "num_frames", "read_fbank_config", "read_mfcc_config", "read_vad_config",
-    "select_voiced_frames", "sliding_windows",
+    "select_voiced_frames", "sliding_windows", "splice_utterance",
 ]

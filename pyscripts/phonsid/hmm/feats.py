@@ -17,57 +17,13 @@ import numpy as np
 
 from phonsid.cli import parse_bool
 from phonsid.data import read_map
+from phonsid.features.deltas import add_deltas
+from phonsid.features.splice import splice_utterance
 from phonsid.io import SequentialReader, read_kaldi_matrix
 
 
 class FeatureError(ValueError):
     """Bad feature options or a feature matrix that does not fit them (message names the utterance)."""
-
-
-def delta_scales(order: int, window: int) -> list[np.ndarray]:
-    """Regression filters for orders 0..order (Kaldi's ``DeltaFeatures``): order i is the order-(i-1) filter
-    convolved with ``j / sum(j^2)`` for j in [-window, window]."""
-    scales = [np.ones(1)]
-    denom = float(sum(j * j for j in range(-window, window + 1)))
-    for _ in range(order):
-        prev = scales[-1]
-        cur = np.zeros(len(prev) + 2 * window)
-        for j in range(-window, window + 1):
-            cur[j + window: j + window + len(prev)] += j * prev
-        scales.append(cur / denom)
-    return scales
-
-
-def add_deltas(x: np.ndarray, order: int = 2, window: int = 2) -> np.ndarray:
-    """``add-deltas``: features with their first ``order`` time derivatives; edges replicate the first and
-    last frames."""
-    x = np.asarray(x)
-    if order == 0 or len(x) == 0:
-        return x.copy()
-    T, D = x.shape
-    scales = delta_scales(order, window)
-    max_off = (len(scales[-1]) - 1) // 2
-    idx = np.clip(np.arange(-max_off, T + max_off), 0, T - 1)
-    padded = x[idx].astype(np.float64)
-    out = np.empty((T, D * (order + 1)), dtype=np.float64)
-    for i, sc in enumerate(scales):
-        off = (len(sc) - 1) // 2
-        acc = np.zeros((T, D))
-        for j, s in enumerate(sc):
-            if s != 0.0:
-                start = max_off - off + j
-                acc += s * padded[start: start + T]
-        out[:, i * D:(i + 1) * D] = acc
-    return out.astype(x.dtype if x.dtype in (np.float32, np.float64) else np.float32)
-
-
-def splice(x: np.ndarray, left: int, right: int) -> np.ndarray:
-    """``splice-feats``: each frame with ``left`` frames before and ``right`` after (edges replicated)."""
-    T = len(x)
-    if T == 0:
-        return np.zeros((0, x.shape[1] * (left + right + 1)), dtype=x.dtype)
-    cols = [x[np.clip(np.arange(T) + o, 0, T - 1)] for o in range(-left, right + 1)]
-    return np.concatenate(cols, axis=1)
 
 
 def apply_transform(x: np.ndarray, mat: np.ndarray) -> np.ndarray:
@@ -129,7 +85,7 @@ class FeaturePipeline:
         if self.delta_order:
             x = add_deltas(x, self.delta_order)
         if self.splice_context:
-            x = splice(x, self.splice_context, self.splice_context)
+            x = splice_utterance(x, range(-self.splice_context, self.splice_context + 1))
         if self._mat is not None:
             x = apply_transform(x, self._mat)
         return np.asarray(x, dtype=np.float32)

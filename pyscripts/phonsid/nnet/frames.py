@@ -11,8 +11,9 @@ in by the OS as minibatches touch it)::
 
 Splicing: the network input of frame ``t`` is the concatenation of frames ``t + o`` for the configured offsets
 ``o`` (e.g. ``-5..5`` for DNN-1, ``-10,-5,0,5,10`` for the stacked DNN-2), with frames beyond the utterance's ends
-replaced by its first/last frame (Kaldi's behaviour at utterance edges). Context never crosses into a neighbouring
-utterance, although utterances are stored contiguously.
+replaced by its first/last frame (Kaldi's behaviour at utterance edges; one utterance alone:
+:func:`phonsid.features.splice.splice_utterance`). Context never crosses into a neighbouring utterance, although
+utterances are stored contiguously.
 
 Minibatches: every epoch draws a permutation of all training frames (seed ``(seed, epoch)``) — frames shuffled
 across utterances — and cuts it into global minibatches of ``minibatch_size · world_size`` frames; process ``r``
@@ -25,10 +26,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
+
+from phonsid.features.splice import splice_utterance  # noqa: F401  (re-exported for nnet/extract_bnf.py)
 
 FEATS, TARGETS, SPK, OFFSETS, UTTS = "feats.npy", "targets.npy", "spk.npy", "offsets.npy", "utts"
 
@@ -41,36 +43,11 @@ class FrameSetError(ValueError):
 # splicing
 
 
-def check_offsets(offsets: Sequence[int]) -> np.ndarray:
-    """Validated splice offsets as an int64 array (non-empty, strictly increasing, contains no duplicates)."""
-    off = np.asarray(list(offsets), dtype=np.int64)
-    if off.ndim != 1 or off.size == 0:
-        raise ValueError(f"splice offsets must be a non-empty list of integers, got {list(offsets)}")
-    if np.any(np.diff(off) <= 0):
-        raise ValueError(f"splice offsets must be strictly increasing, got {off.tolist()}")
-    return off
-
-
 def splice_indices(frames: np.ndarray, starts: np.ndarray, ends: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Row indices ``(B, K)`` of the spliced context of global frames ``frames`` whose utterances span
     ``[starts, ends)``: ``clip(frame + offset, start, end - 1)``."""
     idx = frames[:, None] + offsets[None, :]
     return np.clip(idx, starts[:, None], ends[:, None] - 1)
-
-
-def splice_utterance(feats: np.ndarray | torch.Tensor, offsets: Sequence[int]) -> np.ndarray | torch.Tensor:
-    """``(T, D)`` → ``(T, K·D)``: each frame with its context at ``offsets``, edges replicated. Works on numpy
-    arrays and torch tensors (on any device)."""
-    off = check_offsets(offsets)
-    n = feats.shape[0]
-    if n == 0:
-        return feats.reshape(0, feats.shape[1] * len(off))
-    idx = np.clip(np.arange(n)[:, None] + off[None, :], 0, n - 1)
-    if isinstance(feats, torch.Tensor):
-        rows = feats[torch.from_numpy(idx.reshape(-1)).to(feats.device)]
-    else:
-        rows = feats[idx.reshape(-1)]
-    return rows.reshape(n, len(off) * feats.shape[1])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -247,6 +224,6 @@ def rank_batch(perm: np.ndarray, step: int, rank: int, world_size: int, minibatc
 
 
 __all__ = [
-    "DeviceFrameSet", "FrameSet", "FrameSetError", "FrameSetWriter", "check_offsets",
-    "epoch_permutation", "frame_set_nbytes", "rank_batch", "splice_indices", "splice_utterance", "steps_per_epoch",
+    "DeviceFrameSet", "FrameSet", "FrameSetError", "FrameSetWriter",
+    "epoch_permutation", "frame_set_nbytes", "rank_batch", "splice_indices", "steps_per_epoch",
 ]
