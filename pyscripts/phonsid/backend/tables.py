@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from phonsid.backend.checks import BackendError, stack_vectors
+from phonsid.backend.checks import stack_vectors
 
 
 def read_vectors(rspecifier: str, what: str = "vector", dim: int | None = None) -> tuple[list[str], np.ndarray]:
