@@ -1,5 +1,7 @@
-"""Shared fixtures: the ../shared data and golden folders (tests skip cleanly when absent), the repo root; tests/ on
-the import path for the ``helpers`` package."""
+"""Fixtures shared by tests in several folders: the ../shared data and golden folders (tests skip cleanly when
+absent), the repo root, environments for the repo's tools, the golden training features of the GMM and i-vector
+tests, one torch thread. Helper functions shared across folders are in the ``helpers`` package (tests/helpers,
+importable through the ``pythonpath`` setting of pytest in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers.sid_feats_ref import load_golden_train_feats
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "pyscripts"))
-sys.path.insert(0, str(REPO / "tests"))  # tests/helpers: helpers shared by tests in several folders
 
 
 def _shared_root() -> Path:
@@ -50,3 +52,30 @@ def script_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "pyscripts"), env.get("PYTHONPATH", "")])
     env["LC_ALL"] = "C"
     return env
+
+
+@pytest.fixture(scope="session")
+def cli_env(script_env) -> dict[str, str]:
+    """``script_env`` with one OpenMP thread per tool (the GMM and i-vector CLI tests)."""
+    env = dict(script_env)
+    env["OMP_NUM_THREADS"] = "1"
+    return env
+
+
+@pytest.fixture(scope="session")
+def train_feats(golden) -> dict:
+    """utterance → (T, 60) float32 features the golden UBMs and extractor were trained on (archive order): Kaldi's
+    sid pipeline on the 100 golden training utterances."""
+    return load_golden_train_feats(golden)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for the test, the previous count restored after it (the shared test machine is small;
+    torch's thread pool only adds contention)."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

@@ -1,16 +1,13 @@
-"""Fixtures for the phonsid.data tests (helpers in datadir_helpers.py, importable from the test files)."""
+"""Fixtures for the phonsid.data tests (helpers in tests/helpers/datadir.py, imported by the test files too)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from datadir_helpers import build_data_dir  # noqa: E402
+from helpers.datadir import build_data_dir
 
 
 @pytest.fixture

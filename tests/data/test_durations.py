@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile
-from datadir_helpers import keys, read, write
+from helpers.datadir import keys, read, write
 
 from phonsid.data import DataDirError, feature_lengths, get_utt2dur, get_utt2num_frames
 from phonsid.data.durations import awk_number, kaldi_float

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from datadir_helpers import keys, read, write
+from helpers.datadir import keys, read, write
 
 from phonsid.data import DataDirError, fix_data_dir, validate_data_dir
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from datadir_helpers import keys, read, write
+from helpers.datadir import keys, read, write
 
 from phonsid.data import DataDirError, split_data, validate_data_dir
 from phonsid.data.split import split_by_speaker, split_evenly

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers.scripts import load_script
 from phonsid.data.stamp import FORMAT, StampError, StepFiles, check_stamp, pending_path, read_stamp, write_stamp
 
 
@@ -222,7 +223,7 @@ def test_stamp_is_plain_json_and_written_atomically(step):
 
 
 def test_cli_check_and_write(step, capsys):
-    import step_stamp
+    step_stamp = load_script("pyscripts/step_stamp.py")
 
     spec, stamp = step
     args = [f"--key={spec.key}", *[a for p in spec.inputs for a in ("--in", p)], "--in-scp", spec.input_scps[0],

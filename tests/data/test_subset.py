@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from datadir_helpers import keys, read, write
+from helpers.datadir import keys, read, write
 
 from phonsid.data import DataDirError, subset_data_dir, validate_data_dir
 from phonsid.data.subset import select_per_speaker, select_uniform

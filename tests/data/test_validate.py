@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from datadir_helpers import read, write
+from helpers.datadir import read, write
 
 from phonsid.data import DataDirError, validate_data_dir
 

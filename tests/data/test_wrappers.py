@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
-from datadir_helpers import keys, read, write
+from helpers.datadir import keys, read, write
 
 
 def run(repo_root: Path, env: dict, tool: str, *args, stdin: bytes | None = None, cwd: Path | None = None,

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers.sid_feats_ref import CapturedLog
 from phonsid.gmm.diag_gmm import read_diag_gmm
 from phonsid.gmm.full_gmm import FullGmm, read_full_gmm, write_full_gmm
 from phonsid.gmm.posterior import Posterior
 from phonsid.io import TableWriter, read_table
-from sid_feats_ref import CapturedLog
 
 PYSCRIPTS = Path(__file__).resolve().parents[2] / "pyscripts"
 TOOLS = ["gmm_global_init_from_feats", "gmm_gselect", "gmm_global_acc_stats", "gmm_global_est", "gmm_global_sum_accs",

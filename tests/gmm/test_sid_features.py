@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.sid_feats_ref import sid_features
 from phonsid.gmm.sid_features import SidFeatureOptions, iter_features
 from phonsid.io import read_table
-from sid_feats_ref import sid_features
 
 
 def test_reference_pipeline_matches_kaldi(golden):

@@ -1,1 +1,2 @@
-"""Helpers shared by tests in several folders (importable as ``helpers``: tests/conftest.py puts tests/ on the path)."""
+"""Helpers shared by the tests (importable as ``helpers``: pyproject.toml's pytest ``pythonpath`` puts tests/ on the
+import path). Fixtures shared across test folders are in tests/conftest.py."""

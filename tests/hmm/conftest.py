@@ -3,14 +3,9 @@ monophone system (shared by the tests of one session), single-threaded torch."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import hmm_synth as synth  # noqa: E402
+from helpers import hmm_synth as synth
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-import hmm_synth as synth
+from helpers import hmm_synth as synth
 from phonsid.hmm.graph import GraphError, build_phone_graph, expand_context
 from phonsid.hmm.lang import LangError, prepare_lang, read_lang, read_symbol_table
 from phonsid.hmm.lexicon import make_dict, read_pron_dict, strip_stress, write_dict_dir

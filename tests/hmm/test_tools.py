@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import hmm_synth as synth
+from helpers import hmm_synth as synth
 from phonsid.io import TableWriter, read_table
 
 REPO = Path(__file__).resolve().parents[2]

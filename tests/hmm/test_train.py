@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import hmm_synth as synth
+from helpers import hmm_synth as synth
 from phonsid.hmm.alignment import convert_alignment, split_to_phones, tids_to_pdfs
 from phonsid.hmm.graph import equal_alignment
 from phonsid.hmm.train import TriphoneOptions, init_triphone, train_triphone

@@ -1,9 +1,11 @@
-"""Fixtures of the i-vector tests: those of tests/gmm/sid_fixtures.py (golden training features, one thread)."""
+"""Fixtures of the i-vector tests: one torch thread per test. The golden training features (``train_feats``) and
+the tools' environment (``cli_env``) are shared with the GMM tests, in tests/conftest.py."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gmm"))
-from sid_fixtures import _one_thread, cli_env, train_feats  # noqa: E402,F401
+
+@pytest.fixture(autouse=True)
+def _one_thread(one_torch_thread):
+    """Every i-vector test runs on one torch thread."""

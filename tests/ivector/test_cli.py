@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers.sid_feats_ref import CapturedLog
 from phonsid.io import TableWriter, read_table
-from sid_feats_ref import CapturedLog
 from phonsid.gmm.posterior import Posterior
 from phonsid.ivector.estimation import BatchStats, batch_stats, extract_ivectors
 from phonsid.ivector.extractor import read_ivector_extractor

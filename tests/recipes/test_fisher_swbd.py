@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from helpers.scripts import load_script
 from phonsid.data import DataDirError, read_map, read_list_map, validate_data_dir
 from phonsid.io.wav import iter_wav_table, read_wav_spec
 from phonsid.recipes import fisher_swbd as fs
@@ -237,11 +238,7 @@ def test_segments_read_the_right_channel(prepared, tree):
 
 
 def test_cli_conf_and_overrides(tree, tmp_path):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "local"))
-    try:
-        import make_fisher_swbd
-    finally:
-        sys.path.pop(0)
+    make_fisher_swbd = load_script("local/make_fisher_swbd.py")
     conf = tmp_path / "corpora.conf"
     conf.write_text(textwrap.dedent(f"""\
         # SRE10 corpora

@@ -3,7 +3,6 @@ trees with the corpora's real layouts, file names and formats."""
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from helpers.scripts import load_script
 from phonsid.data import DataDirError, read_list_map, read_map, validate_data_dir
 from phonsid.recipes import voxceleb as vc
 
@@ -287,11 +287,7 @@ def test_uncleaned_list_and_bad_lists(tmp_path, corpora):
 
 
 def test_cli(tmp_path, corpora):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "local"))
-    try:
-        import make_voxceleb
-    finally:
-        sys.path.pop(0)
+    make_voxceleb = load_script("local/make_voxceleb.py")
     conf = tmp_path / "corpora.conf"
     conf.write_text(textwrap.dedent(f"""\
         # VoxCeleb corpora
