@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from phonsid.cli import KaldiOptionParser, get_logger
-from phonsid.gmm.kaldi_io import string_to_gmm_flags
+from phonsid.gmm.flags import string_to_gmm_flags
 from phonsid.gmm.mle import FullGmmAccs, accumulate_full_from_posteriors, write_full_gmm_accs
 from phonsid.gmm.options import add_compute_options, select_device
 from phonsid.gmm.posterior import Posterior

@@ -17,7 +17,6 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from phonsid.gmm import kaldi_io as kio
 from phonsid.io import KaldiFormatError, KaldiReader, KaldiWriter
 from phonsid.io.kaldi_object import read_object_file, write_object_file
 
@@ -181,18 +180,18 @@ def compute_diag_gconsts(weights: np.ndarray, means_invvars: np.ndarray, inv_var
 
 def read_diag_gmm_from(r: KaldiReader) -> DiagGmm:
     """Reads ``<DiagGMM>`` … ``</DiagGMM>`` from an open reader (binary or text)."""
-    kio.expect_one_of(r, ("<DiagGMM>", "<DiagGMMBegin>"))
-    tok = kio.expect_one_of(r, ("<GCONSTS>", "<WEIGHTS>"))
+    r.expect_one_of(("<DiagGMM>", "<DiagGMMBegin>"))
+    tok = r.expect_one_of(("<GCONSTS>", "<WEIGHTS>"))
     gconsts = None
     if tok == "<GCONSTS>":
-        gconsts = kio.read_vector64(r)
+        gconsts = r.read_vector(double=True)
         r.expect_token("<WEIGHTS>")
-    weights = kio.read_vector64(r)
+    weights = r.read_vector(double=True)
     r.expect_token("<MEANS_INVVARS>")
-    miv = kio.read_matrix64(r)
+    miv = r.read_matrix(double=True)
     r.expect_token("<INV_VARS>")
-    iv = kio.read_matrix64(r)
-    kio.expect_one_of(r, ("</DiagGMM>", "<DiagGMMEnd>"))
+    iv = r.read_matrix(double=True)
+    r.expect_one_of(("</DiagGMM>", "<DiagGMMEnd>"))
     if miv.shape != iv.shape or miv.shape[0] != weights.shape[0]:
         raise KaldiFormatError(f"{r.name}: DiagGMM with {weights.shape[0]} weights, means_invvars {miv.shape}, "
                                f"inv_vars {iv.shape}")
@@ -205,13 +204,13 @@ def write_diag_gmm_to(w: KaldiWriter, gmm: DiagGmm) -> None:
     w.write_token("<DiagGMM>")
     w.write_newline()
     w.write_token("<GCONSTS>")
-    kio.write_vector(w, gmm.gconsts)
+    w.write_vector(gmm.gconsts)
     w.write_token("<WEIGHTS>")
-    kio.write_vector(w, gmm.weights)
+    w.write_vector(gmm.weights)
     w.write_token("<MEANS_INVVARS>")
-    kio.write_matrix(w, gmm.means_invvars)
+    w.write_matrix(gmm.means_invvars)
     w.write_token("<INV_VARS>")
-    kio.write_matrix(w, gmm.inv_vars)
+    w.write_matrix(gmm.inv_vars)
     w.write_token("</DiagGMM>")
     w.write_newline()
 

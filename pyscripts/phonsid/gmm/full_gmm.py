@@ -19,7 +19,6 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from phonsid.gmm import kaldi_io as kio
 from phonsid.gmm import linalg as la
 from phonsid.gmm.diag_gmm import LIKELIHOOD_DTYPE, LOG_2PI, DiagGmm, as_float32_values
 from phonsid.io import KaldiFormatError, KaldiReader, KaldiWriter
@@ -221,21 +220,21 @@ def compute_full_gconsts(weights: np.ndarray, means_invcovars: np.ndarray, inv_c
 # --- Kaldi format ---
 
 def read_full_gmm_from(r: KaldiReader) -> FullGmm:
-    kio.expect_one_of(r, ("<FullGMM>", "<FullGMMBegin>"))
-    tok = kio.expect_one_of(r, ("<GCONSTS>", "<WEIGHTS>"))
+    r.expect_one_of(("<FullGMM>", "<FullGMMBegin>"))
+    tok = r.expect_one_of(("<GCONSTS>", "<WEIGHTS>"))
     gconsts = None
     if tok == "<GCONSTS>":
-        gconsts = kio.read_vector64(r)
+        gconsts = r.read_vector(double=True)
         r.expect_token("<WEIGHTS>")
-    weights = kio.read_vector64(r)
+    weights = r.read_vector(double=True)
     r.expect_token("<MEANS_INVCOVARS>")
-    miv = kio.read_matrix64(r)
+    miv = r.read_matrix(double=True)
     r.expect_token("<INV_COVARS>")
     g = weights.shape[0]
     if miv.shape[0] != g:
         raise KaldiFormatError(f"{r.name}: FullGMM with {g} weights but means_invcovars of shape {miv.shape}")
-    inv = np.stack([kio.read_sp_matrix64(r) for _ in range(g)]) if g else np.zeros((0, miv.shape[1], miv.shape[1]))
-    kio.expect_one_of(r, ("</FullGMM>", "<FullGMMEnd>"))
+    inv = np.stack([r.read_sp_matrix() for _ in range(g)]) if g else np.zeros((0, miv.shape[1], miv.shape[1]))
+    r.expect_one_of(("</FullGMM>", "<FullGMMEnd>"))
     if inv.shape[1:] != (miv.shape[1], miv.shape[1]):
         raise KaldiFormatError(f"{r.name}: FullGMM inverse covariances of dim {inv.shape[1]} vs means dim {miv.shape[1]}")
     if gconsts is None or gconsts.shape != weights.shape:
@@ -247,14 +246,14 @@ def write_full_gmm_to(w: KaldiWriter, gmm: FullGmm) -> None:
     w.write_token("<FullGMM>")
     w.write_newline()
     w.write_token("<GCONSTS>")
-    kio.write_vector(w, gmm.gconsts)
+    w.write_vector(gmm.gconsts)
     w.write_token("<WEIGHTS>")
-    kio.write_vector(w, gmm.weights)
+    w.write_vector(gmm.weights)
     w.write_token("<MEANS_INVCOVARS>")
-    kio.write_matrix(w, gmm.means_invcovars)
+    w.write_matrix(gmm.means_invcovars)
     w.write_token("<INV_COVARS>")
     for m in gmm.inv_covars:
-        kio.write_sp_matrix(w, m)
+        w.write_sp_matrix(m)
     w.write_token("</FullGMM>")
     w.write_newline()
 

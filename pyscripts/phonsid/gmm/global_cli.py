@@ -12,7 +12,7 @@ import numpy as np
 from phonsid.cli import KaldiOptionParser, get_logger
 from phonsid.gmm.diag_gmm import read_diag_gmm, write_diag_gmm
 from phonsid.gmm.full_gmm import FullGmm, read_full_gmm, write_full_gmm
-from phonsid.gmm.kaldi_io import string_to_gmm_flags
+from phonsid.gmm.flags import string_to_gmm_flags
 from phonsid.gmm import mle
 from phonsid.gmm.options import (add_compute_options, add_mle_diag_options, add_mle_full_options, mle_diag_options,
                                  mle_full_options, select_device, single_threaded)

@@ -23,7 +23,7 @@ import logging
 import numpy as np
 import torch
 
-from phonsid.gmm import kaldi_io as kio
+from phonsid.gmm.flags import GMM_MEANS, GMM_VARIANCES, GMM_WEIGHTS, augment_flags
 from phonsid.gmm import linalg as la
 from phonsid.gmm.diag_gmm import LIKELIHOOD_DTYPE, DiagGmm
 from phonsid.gmm.full_gmm import FullGmm
@@ -69,12 +69,12 @@ class DiagGmmAccs:
     occupancy: np.ndarray
     mean_acc: np.ndarray
     var_acc: np.ndarray
-    flags: int = kio.GMM_MEANS | kio.GMM_VARIANCES | kio.GMM_WEIGHTS
+    flags: int = GMM_MEANS | GMM_VARIANCES | GMM_WEIGHTS
 
     @classmethod
     def zeros(cls, num_gauss: int, dim: int, flags: int = 7) -> "DiagGmmAccs":
         return cls(np.zeros(num_gauss), np.zeros((num_gauss, dim)), np.zeros((num_gauss, dim)),
-                   kio.augment_flags(flags))
+                   augment_flags(flags))
 
     @property
     def num_gauss(self) -> int:
@@ -101,12 +101,12 @@ class FullGmmAccs:
     occupancy: np.ndarray
     mean_acc: np.ndarray
     cov_acc: np.ndarray
-    flags: int = kio.GMM_MEANS | kio.GMM_VARIANCES | kio.GMM_WEIGHTS
+    flags: int = GMM_MEANS | GMM_VARIANCES | GMM_WEIGHTS
 
     @classmethod
     def zeros(cls, num_gauss: int, dim: int, flags: int = 7) -> "FullGmmAccs":
         return cls(np.zeros(num_gauss), np.zeros((num_gauss, dim)), np.zeros((num_gauss, dim, dim)),
-                   kio.augment_flags(flags))
+                   augment_flags(flags))
 
     @property
     def num_gauss(self) -> int:
@@ -146,7 +146,7 @@ def _write_acc_header(w: KaldiWriter, num: int, dim: int, flags: int) -> None:
     w.write_token("<NUMCOMPONENTS>")
     w.write_int(num)
     w.write_token("<FLAGS>")
-    kio.write_uint16(w, flags)
+    w.write_uint16(flags)
 
 
 def read_diag_gmm_accs_from(r: KaldiReader) -> DiagGmmAccs:
@@ -157,12 +157,12 @@ def read_diag_gmm_accs_from(r: KaldiReader) -> DiagGmmAccs:
         if tok == "</GMMACCS>":
             break
         if tok == "<OCCUPANCY>":
-            v = kio.read_vector64(r)
+            v = r.read_vector(double=True)
             if v.shape != (num,):
                 raise KaldiFormatError(f"{r.name}: occupancy of size {v.shape[0]}, expected {num}")
             acc.occupancy = v
         elif tok in ("<MEANACCS>", "<DIAGVARACCS>"):
-            m = kio.read_matrix64(r)
+            m = r.read_matrix(double=True)
             if m.size == 0:
                 continue
             if m.shape != (num, dim):
@@ -179,11 +179,11 @@ def read_diag_gmm_accs_from(r: KaldiReader) -> DiagGmmAccs:
 def write_diag_gmm_accs_to(w: KaldiWriter, acc: DiagGmmAccs) -> None:
     _write_acc_header(w, acc.num_gauss, acc.dim, acc.flags)
     w.write_token("<OCCUPANCY>")
-    kio.write_vector(w, acc.occupancy)
+    w.write_vector(acc.occupancy)
     w.write_token("<MEANACCS>")
-    kio.write_matrix(w, acc.mean_acc if acc.flags & kio.GMM_MEANS else np.zeros((0, 0)))
+    w.write_matrix(acc.mean_acc if acc.flags & GMM_MEANS else np.zeros((0, 0)))
     w.write_token("<DIAGVARACCS>")
-    kio.write_matrix(w, acc.var_acc if acc.flags & kio.GMM_VARIANCES else np.zeros((0, 0)))
+    w.write_matrix(acc.var_acc if acc.flags & GMM_VARIANCES else np.zeros((0, 0)))
     w.write_token("</GMMACCS>")
 
 
@@ -196,17 +196,17 @@ def read_full_gmm_accs_from(r: KaldiReader) -> FullGmmAccs:
         if tok == "</GMMACCS>":
             break
         if tok == "<OCCUPANCY>":
-            acc.occupancy = kio.read_vector64(r)
+            acc.occupancy = r.read_vector(double=True)
             if acc.occupancy.shape != (num,):
                 raise KaldiFormatError(f"{r.name}: occupancy of size {acc.occupancy.shape[0]}, expected {num}")
         elif tok == "<MEANACCS>":
-            m = kio.read_matrix64(r)
+            m = r.read_matrix(double=True)
             if m.size and m.shape != (num, dim):
                 raise KaldiFormatError(f"{r.name}: mean accumulators of shape {m.shape}, expected {(num, dim)}")
             if m.size:
                 acc.mean_acc = m
         elif tok == "<FULLVARACCS>":
-            centred = np.stack([kio.read_sp_matrix64(r) for _ in range(num)])
+            centred = np.stack([r.read_sp_matrix() for _ in range(num)])
         else:
             raise KaldiFormatError(f"{r.name}: unexpected token {tok} in full GMM accumulators")
     if centred is not None:
@@ -221,17 +221,17 @@ def read_full_gmm_accs_from(r: KaldiReader) -> FullGmmAccs:
 def write_full_gmm_accs_to(w: KaldiWriter, acc: FullGmmAccs) -> None:
     _write_acc_header(w, acc.num_gauss, acc.dim, acc.flags)
     w.write_token("<OCCUPANCY>")
-    kio.write_vector(w, acc.occupancy)
+    w.write_vector(acc.occupancy)
     w.write_token("<MEANACCS>")
-    kio.write_matrix(w, acc.mean_acc if acc.flags & kio.GMM_MEANS else np.zeros((0, 0)))
-    if acc.flags & kio.GMM_VARIANCES:
+    w.write_matrix(acc.mean_acc if acc.flags & GMM_MEANS else np.zeros((0, 0)))
+    if acc.flags & GMM_VARIANCES:
         w.write_token("<FULLVARACCS>")
         occ = acc.occupancy
         safe = np.where(occ != 0, occ, 1.0)
         outer = np.einsum("gi,gj->gij", acc.mean_acc, acc.mean_acc) / safe[:, None, None]
         centred = acc.cov_acc - np.where(occ[:, None, None] != 0, outer, 0.0)
         for m in centred:
-            kio.write_sp_matrix(w, m)
+            w.write_sp_matrix(m)
     w.write_token("</GMMACCS>")
 
 
@@ -438,9 +438,9 @@ def ml_objective_diag(gmm: DiagGmm, acc: DiagGmmAccs) -> float:
     """Σ occ·gconst + Σ mean_acc·means_invvars − ½ Σ var_acc·inv_vars (Kaldi's MlObjective)."""
     with np.errstate(invalid="ignore"):
         obj = float(np.dot(acc.occupancy, np.where(acc.occupancy != 0, gmm.gconsts, 0.0)))
-    if acc.flags & kio.GMM_MEANS:
+    if acc.flags & GMM_MEANS:
         obj += float((acc.mean_acc * gmm.means_invvars).sum())
-    if acc.flags & kio.GMM_VARIANCES:
+    if acc.flags & GMM_VARIANCES:
         obj -= 0.5 * float((acc.var_acc * gmm.inv_vars).sum())
     return obj
 
@@ -448,9 +448,9 @@ def ml_objective_diag(gmm: DiagGmm, acc: DiagGmmAccs) -> float:
 def ml_objective_full(gmm: FullGmm, acc: FullGmmAccs) -> float:
     with np.errstate(invalid="ignore"):
         obj = float(np.dot(acc.occupancy, np.where(acc.occupancy != 0, gmm.gconsts, 0.0)))
-    if acc.flags & kio.GMM_MEANS:
+    if acc.flags & GMM_MEANS:
         obj += float((acc.mean_acc * gmm.means_invcovars).sum())
-    if acc.flags & kio.GMM_VARIANCES:
+    if acc.flags & GMM_VARIANCES:
         obj -= 0.5 * float((acc.cov_acc * gmm.inv_covars).sum())
     return obj
 
@@ -493,15 +493,15 @@ def mle_diag_update(gmm: DiagGmm, acc: DiagGmmAccs, opts: MleDiagGmmOptions | No
         occ = float(acc.occupancy[g])
         prob = occ / occ_sum if occ_sum != 0.0 else 1.0 / g_count
         if not _low_count(occ, prob, opts.min_gaussian_occupancy, opts.min_gaussian_weight):
-            if flags & kio.GMM_WEIGHTS:
+            if flags & GMM_WEIGHTS:
                 weights[g] = prob
-            if flags & kio.GMM_MEANS or flags & kio.GMM_VARIANCES:
+            if flags & GMM_MEANS or flags & GMM_VARIANCES:
                 mean = acc.mean_acc[g] / occ
-            if flags & kio.GMM_MEANS and not flags & kio.GMM_VARIANCES:
+            if flags & GMM_MEANS and not flags & GMM_VARIANCES:
                 means[g] = mean
-            elif flags & kio.GMM_VARIANCES:
+            elif flags & GMM_VARIANCES:
                 var = acc.var_acc[g] / occ - mean * mean
-                if not flags & kio.GMM_MEANS:
+                if not flags & GMM_MEANS:
                     var = var + (means[g] - mean) ** 2
                 floored = int((var < opts.min_variance).sum())
                 var = np.maximum(var, opts.min_variance)
@@ -509,7 +509,7 @@ def mle_diag_update(gmm: DiagGmm, acc: DiagGmmAccs, opts: MleDiagGmmOptions | No
                     tot_floored += floored
                     gauss_floored += 1
                 variances[g] = var
-                if flags & kio.GMM_MEANS:
+                if flags & GMM_MEANS:
                     means[g] = mean
         else:
             if opts.remove_low_count_gaussians and len(removed) < g_count - 1:
@@ -520,7 +520,7 @@ def mle_diag_update(gmm: DiagGmm, acc: DiagGmmAccs, opts: MleDiagGmmOptions | No
                 log.warning(f"Gaussian has too little data but not removing it because "
                             f"{'it is the last Gaussian' if opts.remove_low_count_gaussians else 'remove-low-count-gaussians == false'}"
                             f": g = {g}, occ = {occ}, weight = {prob}")
-                if flags & kio.GMM_WEIGHTS:
+                if flags & GMM_WEIGHTS:
                     weights[g] = max(prob, opts.min_gaussian_weight)
     new = DiagGmm.from_normal(weights, means, variances)
     obj_new = ml_objective_diag(new, acc)
@@ -566,11 +566,11 @@ def mle_full_update(gmm: FullGmm, acc: FullGmmAccs, opts: MleFullGmmOptions | No
         prob = occ / occ_sum if occ_sum > 0.0 else 1.0 / g_count
         if not _low_count(occ, prob, opts.min_gaussian_occupancy, opts.min_gaussian_weight):
             new_weight = prob
-            if acc.flags & kio.GMM_MEANS:
+            if acc.flags & GMM_MEANS:
                 means[g] = acc.mean_acc[g] / occ
-            if acc.flags & kio.GMM_VARIANCES:
+            if acc.flags & GMM_VARIANCES:
                 cov = acc.cov_acc[g] / occ - np.outer(means[g], means[g])
-                if not flags & kio.GMM_MEANS:
+                if not flags & GMM_MEANS:
                     diff = old_means[g] - means[g]
                     cov = cov + np.outer(diff, diff)
                 cov = 0.5 * (cov + cov.T)
@@ -580,7 +580,7 @@ def mle_full_update(gmm: FullGmm, acc: FullGmmAccs, opts: MleFullGmmOptions | No
                     tot_floored += n
                     gauss_floored += 1
                 covars[g] = cov
-            weights[g] = new_weight if flags & kio.GMM_WEIGHTS else weights[g]
+            weights[g] = new_weight if flags & GMM_WEIGHTS else weights[g]
         else:
             if opts.remove_low_count_gaussians and len(removed) < g_count - 1:
                 log.warning(f"Too little data - removing Gaussian (weight {prob:.6f}, occupation count {occ:.6f}, "
@@ -590,17 +590,17 @@ def mle_full_update(gmm: FullGmm, acc: FullGmmAccs, opts: MleFullGmmOptions | No
                 log.warning(f"Gaussian has too little data but not removing it because "
                             f"{'it is the last Gaussian' if opts.remove_low_count_gaussians else 'remove-low-count-gaussians == false'}"
                             f": i = {g}, occ = {occ}, weight = {prob}")
-                if flags & kio.GMM_WEIGHTS:
+                if flags & GMM_WEIGHTS:
                     weights[g] = max(prob, opts.min_gaussian_weight)
     # natural parameters as Kaldi's FullGmmNormal::CopyToFullGmm (per the update flags)
-    if flags & kio.GMM_VARIANCES:
+    if flags & GMM_VARIANCES:
         inv = la.inv(covars)
         inv = 0.5 * (inv + np.swapaxes(inv, 1, 2))
     else:
         inv = gmm.inv_covars
     inv32 = inv.astype(np.float32).astype(np.float64)
-    src_means = means if flags & kio.GMM_MEANS else old_means
-    if flags & (kio.GMM_MEANS | kio.GMM_VARIANCES):
+    src_means = means if flags & GMM_MEANS else old_means
+    if flags & (GMM_MEANS | GMM_VARIANCES):
         miv = np.einsum("gde,ge->gd", inv32, src_means.astype(np.float32).astype(np.float64))
     else:
         miv = gmm.means_invcovars

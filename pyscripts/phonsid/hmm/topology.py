@@ -17,7 +17,6 @@ from typing import Iterable
 
 from phonsid.io import KaldiReader, KaldiWriter
 from phonsid.io.kaldi_object import KaldiFormatError
-from phonsid.hmm.kaldi_util import read_int_vector, write_int_vector
 from phonsid.io.kaldi_object import read_object_file, write_object_file
 
 NO_PDF = -1
@@ -203,8 +202,8 @@ def write_hmm_topology_to(w: KaldiWriter, topo: HmmTopology) -> None:
         phone2idx = [-1] * (max_phone + 1)
         for p, e in topo.phone2entry.items():
             phone2idx[p] = e
-        write_int_vector(w, phones)
-        write_int_vector(w, phone2idx)
+        w.write_int_vector(phones)
+        w.write_int_vector(phone2idx)
         w.write_int(len(topo.entries))
         for entry in topo.entries:
             w.write_int(len(entry))
@@ -264,8 +263,8 @@ def read_hmm_topology_from(r: KaldiReader) -> HmmTopology:
                 phone2entry[p] = len(entries)
             entries.append(entry)
     else:
-        phones = read_int_vector(r)
-        phone2idx = read_int_vector(r)
+        phones = r.read_int_vector()
+        phone2idx = r.read_int_vector()
         n_entries = r.read_int()
         for _ in range(n_entries):
             entry = []

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterable, Mapping, Sequence, Union
 
-from phonsid.hmm.kaldi_util import read_int_vector, read_uint32, write_int_vector, write_uint32
 from phonsid.io import KaldiReader, KaldiWriter
 from phonsid.io.kaldi_object import KaldiFormatError, read_object_file, write_object_file
 
@@ -170,7 +169,7 @@ def _write_event_map(w: KaldiWriter, node: EventMap | None) -> None:
     elif isinstance(node, TableEventMap):
         w.write_token("TE")
         w.write_int(node.key)
-        write_uint32(w, len(node.table))
+        w.write_uint32(len(node.table))
         w.write_token("(")
         for child in node.table:
             _write_event_map(w, child)
@@ -179,7 +178,7 @@ def _write_event_map(w: KaldiWriter, node: EventMap | None) -> None:
     else:
         w.write_token("SE")
         w.write_int(node.key)
-        write_int_vector(w, sorted(node.yes_set))
+        w.write_int_vector(sorted(node.yes_set))
         w.write_token("{")
         _write_event_map(w, node.yes)
         _write_event_map(w, node.no)
@@ -195,14 +194,14 @@ def _read_event_map(r: KaldiReader) -> EventMap | None:
         return ConstantEventMap(r.read_int())
     if tok == "TE":
         key = r.read_int()
-        size = read_uint32(r)
+        size = r.read_uint32()
         r.expect_token("(")
         table = tuple(_read_event_map(r) for _ in range(size))
         r.expect_token(")")
         return TableEventMap(key, table)
     if tok == "SE":
         key = r.read_int()
-        yes_set = frozenset(int(x) for x in read_int_vector(r))
+        yes_set = frozenset(int(x) for x in r.read_int_vector())
         r.expect_token("{")
         yes = _read_event_map(r)
         no = _read_event_map(r)

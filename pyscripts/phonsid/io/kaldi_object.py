@@ -1,17 +1,19 @@
 """Kaldi's serialisation of objects (binary and text): tokens, basic types, vectors, matrices, packed
-symmetric matrices, compressed matrices. Model readers/writers (PLDA, GMMs, i-vector extractors) are built on
-``KaldiReader``/``KaldiWriter`` next to the models themselves.
+symmetric matrices, compressed matrices, integer vectors. Model readers/writers (PLDA, GMMs, i-vector extractors,
+HMM objects) are built on ``KaldiReader``/``KaldiWriter`` next to the models themselves.
 
 Binary mode starts with ``\\0B``. Basic types are a size byte then the little-endian value (int32: ``\\x04``;
-float: ``\\x04``/``\\x08`` for float/double); tokens are words followed by a space; vectors/matrices are
-``FV``/``DV``/``FM``/``DM``/``FP``/``DP`` tokens, sizes and raw values, or ``CM``/``CM2``/``CM3`` for
-compressed matrices. Text mode writes the same fields as whitespace-separated words and ``[ ... ]`` blocks.
+float: ``\\x04``/``\\x08`` for float/double; an unsigned type carries the negated size, uint32: ``\\xfc``);
+tokens are words followed by a space; vectors/matrices are ``FV``/``DV``/``FM``/``DM``/``FP``/``DP`` tokens,
+sizes and raw values, or ``CM``/``CM2``/``CM3`` for compressed matrices; integer vectors
+(``WriteIntegerVector``) are the element size (4), the count as a raw int32 and the raw int32 values. Text mode
+writes the same fields as whitespace-separated words and ``[ ... ]`` blocks.
 """
 
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO, Callable, TypeVar
+from typing import BinaryIO, Callable, Sequence, TypeVar
 
 import numpy as np
 from kaldiio.compression_header import GlobalHeader, PerColHeader
@@ -214,6 +216,13 @@ class KaldiReader:
         if got != token:
             raise KaldiFormatError(f"{self.name}: expected token {token}, got {got}")
 
+    def expect_one_of(self, tokens: tuple[str, ...]) -> str:
+        """Reads a token that must be one of ``tokens`` (e.g. a model's opening tag in either spelling)."""
+        tok = self.read_token()
+        if tok not in tokens:
+            raise KaldiFormatError(f"{self.name}: expected {' or '.join(tokens)}, got {tok}")
+        return tok
+
     def read_int(self) -> int:
         if self.binary:
             size = self._read_exact(1, "an integer")[0]
@@ -231,6 +240,36 @@ class KaldiReader:
             return int(word)
         except ValueError:
             raise KaldiFormatError(f"{self.name}: expected an integer, got '{word.decode(errors='replace')}'") from None
+
+    def read_uint32(self) -> int:
+        """An unsigned 32-bit basic type (size byte -4)."""
+        if self.binary:
+            size_byte = self._read_exact(1, "an unsigned integer")[0]
+            if size_byte != 0xFC:
+                raise KaldiFormatError(f"{self.name}: expected an unsigned 32-bit integer, got size byte {size_byte}")
+            return struct.unpack("<I", self._read_exact(4, "uint32"))[0]
+        return self.read_int()
+
+    def read_int_vector(self) -> np.ndarray:
+        """Kaldi's ``ReadIntegerVector`` for int32 elements."""
+        if self.binary:
+            size_byte = self._read_exact(1, "integer vector")[0]
+            if size_byte != 4:
+                raise KaldiFormatError(f"{self.name}: integer vector with element size {size_byte} (expected 4)")
+            n = struct.unpack("<i", self._read_exact(4, "integer vector size"))[0]
+            return np.frombuffer(self._read_exact(4 * n, "integer vector data"), dtype="<i4").astype(np.int32)
+        tok = self.read_token()
+        if tok != "[":
+            raise KaldiFormatError(f"{self.name}: expected '[' starting an integer vector, got {tok}")
+        out: list[int] = []
+        while True:
+            tok = self.read_token()
+            if tok == "]":
+                return np.asarray(out, dtype=np.int32)
+            try:
+                out.append(int(tok))
+            except ValueError:
+                raise KaldiFormatError(f"{self.name}: expected an integer in an integer vector, got {tok}") from None
 
     def read_float(self) -> float:
         if self.binary:
@@ -293,7 +332,8 @@ class KaldiReader:
                                    f"found '{bad.decode(errors='replace')}'") from None
 
     def read_vector(self, double: bool = False) -> np.ndarray:
-        """A Kaldi Vector (float32 for FV, float64 for DV); text is parsed as float32, or float64 if ``double``."""
+        """A Kaldi Vector (float32 for FV, float64 for DV; text is parsed as float32). With ``double``, float64 in
+        every case: the values as stored, text at full precision (what double-precision models need)."""
         if not self.binary:
             rows = self._text_block()
             return np.array([x for r in rows for x in r], dtype=np.float64 if double else np.float32)
@@ -303,13 +343,14 @@ class KaldiReader:
         dim = self.read_int()
         dtype = np.dtype("<f4") if token == "FV" else np.dtype("<f8")
         data = self._read_exact(dim * dtype.itemsize, "vector data")
-        return np.frombuffer(data, dtype=dtype).astype(dtype.newbyteorder("="))
+        return np.frombuffer(data, dtype=dtype).astype(np.float64 if double else dtype.newbyteorder("="))
 
     def read_matrix(self, double: bool = False) -> np.ndarray:
         """A Kaldi Matrix (FM/DM) or CompressedMatrix (CM/CM2/CM3, decompressed to float32); text is parsed as
-        float32, or float64 if ``double`` (as Kaldi parses text into a double matrix)."""
-        dtype = np.float64 if double else np.float32
+        float32. With ``double``, float64 in every case: the values as stored, text at full precision (as Kaldi
+        parses text into a double matrix)."""
         if not self.binary:
+            dtype = np.float64 if double else np.float32
             rows = self._text_block()
             if not rows:
                 return np.zeros((0, 0), dtype=dtype)
@@ -318,14 +359,16 @@ class KaldiReader:
             return np.array(rows, dtype=dtype)
         token = self.read_token()
         if token in ("CM", "CM2", "CM3"):
-            return self._read_compressed(token)
+            m = self._read_compressed(token)
+            return m.astype(np.float64) if double else m
         if token not in ("FM", "DM"):
             raise KaldiFormatError(f"{self.name}: expected a matrix (FM/DM/CM), got {token}")
         rows = self.read_int()
         cols = self.read_int()
         dtype = np.dtype("<f4") if token == "FM" else np.dtype("<f8")
         data = self._read_exact(rows * cols * dtype.itemsize, "matrix data")
-        return np.frombuffer(data, dtype=dtype).reshape(rows, cols).astype(dtype.newbyteorder("="))
+        out = np.frombuffer(data, dtype=dtype).reshape(rows, cols)
+        return out.astype(np.float64 if double else dtype.newbyteorder("="))
 
     def _read_compressed(self, kind: str) -> np.ndarray:
         # kaldiio's header classes do the (de)quantisation; they read from a file-like object.
@@ -428,6 +471,28 @@ class KaldiWriter:
         else:
             self.f.write(f"{int(value)} ".encode())
 
+    def write_uint16(self, value: int) -> None:
+        """A 16-bit basic type (GMM update flags): size byte 2 then the value in binary, a number in text."""
+        if self.binary:
+            self.f.write(b"\x02" + struct.pack("<H", int(value)))
+        else:
+            self.f.write(f"{int(value)} ".encode())
+
+    def write_uint32(self, value: int) -> None:
+        """An unsigned 32-bit basic type (size byte -4)."""
+        if self.binary:
+            self.f.write(b"\xfc" + struct.pack("<I", int(value)))
+        else:
+            self.f.write(f"{int(value)} ".encode())
+
+    def write_int_vector(self, values: Sequence[int]) -> None:
+        """Kaldi's ``WriteIntegerVector`` for int32 elements."""
+        arr = np.asarray(values, dtype="<i4").reshape(-1)
+        if self.binary:
+            self.f.write(b"\x04" + struct.pack("<i", arr.size) + arr.tobytes())
+        else:
+            self.f.write(("[ " + "".join(f"{int(x)} " for x in arr) + "]\n").encode())
+
     def write_float(self, value: float, double: bool = False, name: str | None = None) -> None:
         self.check(value, name)
         if self.binary:
@@ -490,6 +555,9 @@ class KaldiWriter:
             self.f.write(header.float_to_uint(m).tobytes())
 
     def write_sp_matrix(self, m: np.ndarray, double: bool = False, name: str | None = None) -> None:
+        """A packed symmetric matrix (lower triangle); text in the layout of Kaldi's ``PackedMatrix::Write``
+        (``[`` newline, one row per line, ``]``; floats with 7 significant digits), so that text models are
+        re-written byte for byte."""
         m = np.asarray(m)
         self.check(m, name)
         dim = m.shape[0]
@@ -499,10 +567,11 @@ class KaldiWriter:
             self.write_int(dim)
             self.f.write(m[np.tril_indices(dim)].astype(dtype).tobytes())
         elif dim == 0:
-            self.f.write(b" [ ]\n")
+            self.f.write(b"[ ]\n")
         else:
-            rows = [b" ".join(_fmt(x, double).encode() for x in m[i, : i + 1]) for i in range(dim)]
-            self.f.write(b" [\n" + b"\n".join(rows) + b" ]\n")
+            fmt = (lambda x: repr(float(x))) if double else (lambda x: f"{float(np.float32(x)):.7g}")
+            rows = ["".join(fmt(x) + " " for x in m[i, : i + 1]) for i in range(dim)]
+            self.f.write(("[\n" + "\n".join(rows) + "]\n").encode())
 
 
 def _fmt(x: float, double: bool = False) -> str:

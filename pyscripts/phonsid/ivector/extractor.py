@@ -20,7 +20,6 @@ import math
 import numpy as np
 import torch
 
-from phonsid.gmm import kaldi_io as kio
 from phonsid.gmm.full_gmm import FullGmm
 from phonsid.io import KaldiFormatError, KaldiReader, KaldiWriter
 from phonsid.io.kaldi_object import read_object_file, write_object_file
@@ -177,18 +176,18 @@ def init_ivector_extractor(fgmm: FullGmm, ivector_dim: int, use_weights: bool = 
 def read_ivector_extractor_from(r: KaldiReader) -> IvectorExtractor:
     r.expect_token("<IvectorExtractor>")
     r.expect_token("<w>")
-    w = kio.read_matrix64(r)
+    w = r.read_matrix(double=True)
     r.expect_token("<w_vec>")
-    w_vec = kio.read_vector64(r)
+    w_vec = r.read_vector(double=True)
     r.expect_token("<M>")
     n = r.read_int()
     if n <= 0:
         raise KaldiFormatError(f"{r.name}: i-vector extractor with {n} Gaussians")
-    M = [kio.read_matrix64(r) for _ in range(n)]
+    M = [r.read_matrix(double=True) for _ in range(n)]
     if len({m.shape for m in M}) != 1:
         raise KaldiFormatError(f"{r.name}: projection matrices of different shapes")
     r.expect_token("<SigmaInv>")
-    sigma_inv = np.stack([kio.read_sp_matrix64(r) for _ in range(n)])
+    sigma_inv = np.stack([r.read_sp_matrix() for _ in range(n)])
     r.expect_token("<IvectorOffset>")
     offset = r.read_float()
     r.expect_token("</IvectorExtractor>")
@@ -201,18 +200,18 @@ def read_ivector_extractor_from(r: KaldiReader) -> IvectorExtractor:
 def write_ivector_extractor_to(w: KaldiWriter, ext: IvectorExtractor) -> None:
     w.write_token("<IvectorExtractor>")
     w.write_token("<w>")
-    kio.write_matrix(w, ext.w if ext.w.size else np.zeros((0, 0)), double=True)
+    w.write_matrix(ext.w if ext.w.size else np.zeros((0, 0)), double=True)
     w.write_token("<w_vec>")
-    kio.write_vector(w, ext.w_vec, double=True)
+    w.write_vector(ext.w_vec, double=True)
     w.write_token("<M>")
     w.write_int(ext.num_gauss)
     for m in ext.M:
-        kio.write_matrix(w, m, double=True)
+        w.write_matrix(m, double=True)
     w.write_token("<SigmaInv>")
     for m in ext.sigma_inv:
-        kio.write_sp_matrix(w, m, double=True)
+        w.write_sp_matrix(m, double=True)
     w.write_token("<IvectorOffset>")
-    kio.write_double(w, ext.prior_offset)
+    w.write_float(float(ext.prior_offset), double=True)
     w.write_token("</IvectorExtractor>")
 
 

@@ -18,7 +18,6 @@ import math
 import numpy as np
 import torch
 
-from phonsid.gmm import kaldi_io as kio
 from phonsid.io import KaldiFormatError, KaldiReader, KaldiWriter
 from phonsid.io.kaldi_object import read_object_file, write_object_file
 from phonsid.ivector.estimation import BatchStats, auxf, ivector_posterior, second_order_auxf
@@ -217,27 +216,27 @@ def read_ivector_stats_from(r: KaldiReader) -> IvectorExtractorStats:
     r.expect_token("<TotAuxf>")
     tot_auxf = r.read_float()
     r.expect_token("<gamma>")
-    gamma = kio.read_vector64(r)
+    gamma = r.read_vector(double=True)
     r.expect_token("<Y>")
     n = r.read_int()
-    Y = np.stack([kio.read_matrix64(r) for _ in range(n)]) if n else np.zeros((0, 0, 0))
+    Y = np.stack([r.read_matrix(double=True) for _ in range(n)]) if n else np.zeros((0, 0, 0))
     r.expect_token("<R>")
-    R = kio.read_matrix64(r)
+    R = r.read_matrix(double=True)
     r.expect_token("<Q>")
-    Q = kio.read_matrix64(r)
+    Q = r.read_matrix(double=True)
     if Q.size == 0:
         Q = np.zeros((0, 0))
     r.expect_token("<G>")
-    Gw = kio.read_matrix64(r)
+    Gw = r.read_matrix(double=True)
     r.expect_token("<S>")
     n_s = r.read_int()
-    S = np.stack([kio.read_sp_matrix64(r) for _ in range(n_s)]) if n_s else np.zeros((0, 0, 0))
+    S = np.stack([r.read_sp_matrix() for _ in range(n_s)]) if n_s else np.zeros((0, 0, 0))
     r.expect_token("<NumIvectors>")
     num = r.read_float()
     r.expect_token("<IvectorSum>")
-    ivector_sum = kio.read_vector64(r)
+    ivector_sum = r.read_vector(double=True)
     r.expect_token("<IvectorScatter>")
-    scatter = kio.read_sp_matrix64(r)
+    scatter = r.read_sp_matrix()
     r.expect_token("</IvectorExtractorStats>")
     if gamma.shape[0] != n or R.shape[0] != n:
         raise KaldiFormatError(f"{r.name}: i-vector statistics for {gamma.shape[0]} Gaussians but {n} Y matrices "
@@ -254,29 +253,29 @@ def read_ivector_stats_from(r: KaldiReader) -> IvectorExtractorStats:
 def write_ivector_stats_to(w: KaldiWriter, st: IvectorExtractorStats) -> None:
     w.write_token("<IvectorExtractorStats>")
     w.write_token("<TotAuxf>")
-    kio.write_double(w, st.tot_auxf)
+    w.write_float(float(st.tot_auxf), double=True)
     w.write_token("<gamma>")
-    kio.write_vector(w, st.gamma, double=True)
+    w.write_vector(st.gamma, double=True)
     w.write_token("<Y>")
     w.write_int(st.Y.shape[0])
     for m in st.Y:
-        kio.write_matrix(w, m, double=True)
+        w.write_matrix(m, double=True)
     w.write_token("<R>")
-    kio.write_matrix(w, st.R_packed if st.R_packed.size else np.zeros((0, 0)))
+    w.write_matrix(st.R_packed if st.R_packed.size else np.zeros((0, 0)))
     w.write_token("<Q>")
-    kio.write_matrix(w, st.Q_packed if st.Q_packed.size else np.zeros((0, 0)))
+    w.write_matrix(st.Q_packed if st.Q_packed.size else np.zeros((0, 0)))
     w.write_token("<G>")
-    kio.write_matrix(w, st.G if st.G.size else np.zeros((0, 0)), double=True)
+    w.write_matrix(st.G if st.G.size else np.zeros((0, 0)), double=True)
     w.write_token("<S>")
     w.write_int(st.S.shape[0] if st.S.size else 0)
     for m in (st.S if st.S.size else []):
-        kio.write_sp_matrix(w, m, double=True)
+        w.write_sp_matrix(m, double=True)
     w.write_token("<NumIvectors>")
-    kio.write_double(w, st.num_ivectors)
+    w.write_float(float(st.num_ivectors), double=True)
     w.write_token("<IvectorSum>")
-    kio.write_vector(w, st.ivector_sum, double=True)
+    w.write_vector(st.ivector_sum, double=True)
     w.write_token("<IvectorScatter>")
-    kio.write_sp_matrix(w, st.ivector_scatter, double=True)
+    w.write_sp_matrix(st.ivector_scatter, double=True)
     w.write_token("</IvectorExtractorStats>")
 
 
