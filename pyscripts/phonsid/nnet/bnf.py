@@ -33,11 +33,11 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 from torch import nn
 
 from phonsid.io.atomic import atomic_open
-from phonsid.nnet.training import check_finite_parameters, read_yaml_config
+from phonsid.nnet.config import check_sections, config_section, load_yaml_config
+from phonsid.nnet.training import check_finite_parameters
 
 FORMAT = "phonsid-bnf-dnn-1"
 NORMALIZATIONS = ("sliding-cmn", "speaker-mvn", "utterance-mvn", "none")
@@ -214,71 +214,25 @@ _SECTIONS = {"input": InputConfig, "model": ModelConfig, "multitask": MultitaskC
              "train": TrainConfig}
 
 
-def _section(cls, d: Any, name: str, source: str):
-    if d is None:
-        d = {}
-    if not isinstance(d, dict):
-        raise BnfConfigError(f"{source}: section '{name}' must be a mapping of key: value")
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise BnfConfigError(f"{source}: unknown key(s) in '{name}': {', '.join(unknown)} "
-                             f"(known: {', '.join(sorted(known))})")
-    try:
-        return cls(**d)
-    except BnfConfigError as e:
-        raise BnfConfigError(f"{source}: {e}") from None
-    except (TypeError, ValueError) as e:
-        raise BnfConfigError(f"{source}: section '{name}': {e}") from None
-
-
 def bnf_config_from_dict(d: dict[str, Any], source: str = "bottleneck DNN config") -> BnfConfig:
-    if not isinstance(d, dict):
-        raise BnfConfigError(f"{source}: expected a mapping with sections {', '.join(_SECTIONS)}")
-    unknown = sorted(set(d) - set(_SECTIONS))
-    if unknown:
-        raise BnfConfigError(f"{source}: unknown section(s) {', '.join(unknown)} (known: {', '.join(_SECTIONS)})")
+    check_sections(d, _SECTIONS, source, BnfConfigError)
+
+    def section(name: str) -> Any:
+        return config_section(_SECTIONS[name], d.get(name), name, source, BnfConfigError)
+
     try:
-        return BnfConfig(
-            input=_section(InputConfig, d.get("input"), "input", source),
-            model=_section(ModelConfig, d.get("model"), "model", source),
-            multitask=(_section(MultitaskConfig, d["multitask"], "multitask", source)
-                       if d.get("multitask") is not None else None),
-            data=_section(DataConfig, d.get("data"), "data", source),
-            train=_section(TrainConfig, d.get("train"), "train", source))
+        return BnfConfig(input=section("input"), model=section("model"),
+                         multitask=section("multitask") if d.get("multitask") is not None else None,
+                         data=section("data"), train=section("train"))
     except BnfConfigError as e:
         msg = str(e)
         raise BnfConfigError(msg if msg.startswith(source) else f"{source}: {msg}") from None
 
 
-def apply_overrides(d: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """``section.key=value`` overrides, the value parsed as YAML (``train.num_epochs=1``, ``input.splice=[-2,0,2]``).
-    ``multitask=null`` removes the speaker head."""
-    d = {k: (dict(v) if isinstance(v, dict) else v) for k, v in d.items()}
-    for item in overrides:
-        key, eq, value = item.partition("=")
-        section, dot, name = key.strip().partition(".")
-        if not eq or not section:
-            raise BnfConfigError(f"override '{item}' is not of the form section.key=value")
-        if not dot:
-            d[section] = yaml.safe_load(value)
-            continue
-        if not isinstance(d.get(section), dict):
-            d[section] = {}
-        d[section][name.replace("-", "_")] = yaml.safe_load(value)
-    return d
-
-
 def load_bnf_config(path: str | Path | None, overrides: list[str] | None = None) -> BnfConfig:
     """Reads a YAML configuration (the defaults when ``path`` is None) and applies ``section.key=value``
     overrides."""
-    d, source = read_yaml_config(path, "config", "bottleneck DNN defaults", BnfConfigError)
-    if not isinstance(d, dict):
-        raise BnfConfigError(f"{source}: expected a mapping with sections {', '.join(_SECTIONS)}")
-    try:
-        d = apply_overrides(d, overrides or [])
-    except BnfConfigError as e:
-        raise BnfConfigError(f"{source}: {e}") from None
+    d, source = load_yaml_config(path, overrides, "config", "bottleneck DNN defaults", _SECTIONS, BnfConfigError)
     return bnf_config_from_dict(d, source)
 
 
@@ -478,6 +432,6 @@ def load_bnf_model(path: str | Path, map_location: str | torch.device = "cpu") -
 
 __all__ = [
     "BnfConfig", "BnfConfigError", "BnfModelInfo", "BottleneckDNN", "DataConfig", "InputConfig", "ModelConfig",
-    "MultitaskConfig", "Renorm", "TrainConfig", "apply_overrides", "bnf_config_from_dict", "build_model",
+    "MultitaskConfig", "Renorm", "TrainConfig", "bnf_config_from_dict", "build_model",
     "load_bnf_config", "load_bnf_model", "resolve_model_path", "save_bnf_model",
 ]

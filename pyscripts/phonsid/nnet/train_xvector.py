@@ -41,6 +41,7 @@ import torch.nn.functional as F
 import yaml
 
 from phonsid.io.atomic import atomic_write_text
+from phonsid.nnet.config import check_sections, config_section, load_yaml_config
 from phonsid.nnet.training import (
     Checkpointer,
     CsvLog,
@@ -53,7 +54,6 @@ from phonsid.nnet.training import (
     exponential_lrate,
     init_distributed,
     per_step_shrink,
-    read_yaml_config,
     setup_amp,
 )
 from phonsid.nnet.xvector import (
@@ -122,54 +122,18 @@ class XvectorConfig:
                 "extract": dataclasses.asdict(self.extract)}
 
 
-def _section(cls, d: dict | None, name: str, source: str):
-    d = dict(d or {})
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(d) - known)
-    if unknown:
-        raise ValueError(f"{source}: unknown key(s) in '{name}': {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    try:
-        return cls.from_dict(d) if hasattr(cls, "from_dict") else cls(**d)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{source}: section '{name}': {e}") from None
+_SECTIONS = {"model": XvectorModelConfig, "train": XvectorTrainConfig, "extract": XvectorExtractConfig}
 
 
 def xvector_config_from_dict(d: dict[str, Any], source: str = "x-vector config") -> XvectorConfig:
-    if not isinstance(d, dict):
-        raise ValueError(f"{source}: expected a mapping with sections model/train/extract")
-    unknown = sorted(set(d) - {"model", "train", "extract"})
-    if unknown:
-        raise ValueError(f"{source}: unknown section(s) {', '.join(unknown)} (known: model, train, extract)")
-    return XvectorConfig(_section(XvectorModelConfig, d.get("model"), "model", source),
-                         _section(XvectorTrainConfig, d.get("train"), "train", source),
-                         _section(XvectorExtractConfig, d.get("extract"), "extract", source))
-
-
-def apply_overrides(d: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """``section.key=value`` overrides (value parsed as YAML: ``train.num_epochs=1``, ``model.frame_dims=[64,64]``)."""
-    for k, v in d.items():
-        if v is not None and not isinstance(v, dict):
-            raise ValueError(f"section '{k}' must be a mapping of key: value, got {type(v).__name__}")
-    d = {k: dict(v or {}) for k, v in d.items()}
-    for item in overrides:
-        key, eq, value = item.partition("=")
-        section, dot, name = key.strip().partition(".")
-        if not eq or not dot or not name:
-            raise ValueError(f"override '{item}' is not of the form section.key=value")
-        d.setdefault(section, {})[name.replace("-", "_")] = yaml.safe_load(value)
-    return d
+    check_sections(d, _SECTIONS, source)
+    return XvectorConfig(*(config_section(cls, d.get(name), name, source) for name, cls in _SECTIONS.items()))
 
 
 def load_xvector_config(path: str | Path | None, overrides: list[str] | None = None) -> XvectorConfig:
     """Reads ``conf/xvector.yaml`` (or the defaults when ``path`` is None) and applies ``section.key=value``
     overrides."""
-    d, source = read_yaml_config(path, "x-vector config", "x-vector defaults")
-    if not isinstance(d, dict):
-        raise ValueError(f"{source}: expected a mapping with sections model/train/extract")
-    try:
-        d = apply_overrides(d, overrides or [])
-    except ValueError as e:
-        raise ValueError(f"{source}: {e}") from None
+    d, source = load_yaml_config(path, overrides, "x-vector config", "x-vector defaults", _SECTIONS)
     return xvector_config_from_dict(d, source)
 
 
@@ -566,7 +530,7 @@ def count_steps(egs_dir: str | Path, config: XvectorConfig, world_size: int = 1)
 
 
 __all__ = [
-    "XvectorConfig", "XvectorExtractConfig", "XvectorTrainConfig", "TrainResult", "apply_overrides",
+    "XvectorConfig", "XvectorExtractConfig", "XvectorTrainConfig", "TrainResult",
     "count_steps", "effective_lrate", "evaluate", "load_xvector_config", "visit_shrink", "plan_visits", "rank_batch_indices", "train_xvector",
     "visit_permutation", "write_final_model", "xvector_config_from_dict",
 ]

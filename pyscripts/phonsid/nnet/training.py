@@ -87,24 +87,6 @@ def setup_amp(amp: bool, dtype_name: str, device: torch.device, warn: Callable[[
     return use_amp, dtype, scaler, autocast
 
 
-def read_yaml_config(path: str | Path | None, what: str, defaults_name: str,
-                     error: type[ValueError] = ValueError) -> tuple[dict[str, Any], str]:
-    """The mapping in a network's YAML config file ({} when ``path`` is None: the built-in defaults) and the name
-    messages give it (the path, or ``defaults_name``). Errors (``error``) say "<what> <path> ..."."""
-    import yaml
-
-    if not path:
-        return {}, defaults_name
-    try:
-        with open(path, encoding="utf-8") as f:
-            d = yaml.safe_load(f) or {}
-    except FileNotFoundError:
-        raise error(f"{what} {path} does not exist") from None
-    except yaml.YAMLError as e:
-        raise error(f"{what} {path}: invalid YAML ({e})") from None
-    return d, str(path)
-
-
 class SignalCatcher:
     """While installed, SIGINT / SIGTERM only record themselves in ``signal`` (the training loop then writes a
     checkpoint and stops cleanly); ``restore()`` puts the previous handlers back. Not installed when ``enabled`` is
