@@ -1,33 +1,39 @@
 #!/usr/bin/env bash
 # phonsid recipe: speaker recognition with phonetic bottleneck features (Rahman et al., Interspeech 2018).
-# Usage: bash run.sh [--stage N] [--stop-stage M] [--corpus demo|speechocean762|sre10|voxceleb] [--nj J]
+# Usage: bash run.sh [--stage N] [--stop-stage M] [--corpus NAME] [--nj J]     (bash run.sh --help lists the corpora)
 #   Stage 0  data preparation (Kaldi data dirs)      Stage 1  MFCC + VAD, hires MFCC
 #   Stage 2  augmentation                            Stage 3  GMM-HMM senone alignments (the DNN targets)
 #   Stage 4-5  bottleneck DNNs (BNF, SBNF, MT-SBNF)  Stage 6  i-vector baselines
 #   Stage 7  x-vectors                               Stage 8  back end, exp/results.md and the plots
-# Every corpus gives the same data dirs (prefix P: demo, so762, sre10, vox): data/P_asr (transcribed speech for
-# the GMM-HMM and DNN-1; optional data/P_asr2 for DNN-2), data/P_train (speaker training), data/P_enroll,
-# data/P_test (+ trials, optional trials_<name> subsets reported as extra columns). One corpus per checkout:
-# exp/ and mfcc/ are shared by the stages (exp/corpus records which corpus they hold).
+# A corpus is a folder conf/NAME/ whose corpus.sh sets what differs between corpora (see "The corpus" below): its
+# data prefix P, sample rate, feature configs, model sizes and its stage 0, which gives the same data dirs for all:
+# data/P_asr (transcribed speech for the GMM-HMM and DNN-1; optional data/P_asr2 for DNN-2), data/P_train (speaker
+# training), data/P_enroll, data/P_test (+ trials, optional trials_<name> subsets reported as extra columns). One
+# corpus per checkout: exp/ and mfcc/ are shared by the stages (exp/corpus records which corpus they hold).
 # The first run creates ./venv (tools/install.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 stage=0          # first stage to run
 stop_stage=100   # last stage to run
-corpus=demo      # demo (generated here, no download) | speechocean762 | sre10 | voxceleb
+corpus=demo      # conf/<corpus>/corpus.sh; demo: generated here, no download
 nj=2             # parallel jobs per step
-small=false      # demo only: the small corpus of conf/demo_small.conf (~10 min of audio) and tiny models:
-                 # every stage in a few minutes (the end-to-end test); numbers are meaningless
+small=false      # the corpus's small sizes (demo: the small corpus of conf/demo_small.conf, ~10 min of audio, and
+                 # tiny models): every stage in a few minutes (the end-to-end test); numbers are meaningless
 seed=777         # demo only: generator seed
 so762_root=downloads/speechocean762   # speechocean762: the corpus (published layout) or ready Kaldi data dirs
-musan_root=      # MUSAN for augmentation; empty: sre10/voxceleb read it from conf/<corpus>/corpora.conf,
-                 # speechocean762 falls back to the demo generator's synthetic noise/music/babble sources
-rirs_root=       # RIRS_NOISES; empty: sre10/voxceleb read it from corpora.conf, else simulated rooms
+musan_root=      # MUSAN for augmentation; empty: the corpus's default (conf/<corpus>/corpora.conf when it has
+                 # one), else the demo generator's synthetic noise/music/babble sources where the corpus has them
+rirs_root=       # RIRS_NOISES; empty: the corpus's default (corpora.conf), else simulated rooms
 aug_ratio=2      # stage 2: augmented utterances kept = aug_ratio x clean training utterances
 
+corpora() {  # the corpora there are: the folders conf/<corpus>/ with a corpus.sh
+  local f names=()
+  for f in conf/*/corpus.sh; do [ -f "$f" ] && names+=("$(basename "$(dirname "$f")")"); done
+  echo "${names[*]}"
+}
 help_message="Usage: bash run.sh [options]
-Runs the phonsid recipe stage by stage; see README.md."
+Runs the phonsid recipe stage by stage; see README.md. Corpora (--corpus): $(corpora)"
 . ./path.sh
 . ./cmd.sh
 . utils/parse_options.sh
@@ -40,63 +46,57 @@ log() {
 corpora_conf_get() {  # <conf> <key>: value of 'key=path' in a corpora.conf (empty if absent)
   awk -F= -v k="$2" '!/^[[:space:]]*#/ && $1 == k { sub(/^[^=]*=/, ""); print; exit }' "$1"
 }
+use_corpora_conf() {  # <corpora.conf>: for corpus.sh; corpora=<it>, MUSAN and RIRS_NOISES from it unless given
+  corpora=$1
+  [ -f $corpora ] || { echo "run.sh: $corpora is missing (the corpus paths to edit)" >&2; exit 1; }
+  [ -n "$musan_root" ] || musan_root=$(corpora_conf_get $corpora musan)
+  [ -n "$rirs_root" ] || rirs_root=$(corpora_conf_get $corpora rirs_noises)
+}
+net_config() {  # <network> <size>: the network's config, conf/<network>.yaml (full) or conf/<network>_<size>.yaml
+  if [ "$2" = full ]; then echo conf/$1.yaml; else echo conf/$1_$2.yaml; fi
+}
 
-# ------------------------------------------------------------------------------------ per-corpus settings
-# Laptop-sized corpora (demo, speechocean762) train the paper's networks at reduced width and the i-vector
-# chain at reduced size; sre10/voxceleb use the full sizes of conf/*.yaml and of Kaldi's recipes.
+# ------------------------------------------------------------------------------------------------ the corpus
+# conf/<corpus>/corpus.sh sets
+#   p            data dir prefix (data/P_asr, ...)           fs    sample rate of the data dirs' audio
+#   conf         folder of mfcc.conf, mfcc_hires.conf, vad.conf
+#   tree_opts    tri1 leaves and Gaussians                   ubm_size, ivector_dim   the i-vector systems' sizes
+#   bnf_size, xvector_size   network size presets: full (conf/bnf1.yaml, ...) or S (conf/bnf1_S.yaml, ...)
+#   xvector_min_len          shortest utterance (frames) the x-vectors train on
+#   corpus_prep              a function: stage 0, writes data/P_*
+# and may set (defaults below) extra step options, overrides of the network configs, corpus_noise_sources (a
+# function: the augmentation sources when there is no MUSAN) and corpus_small_sizes (a function: the sizes of
+# --small true, for a corpus that has them).
 mono_opts=(); tri_opts=()   # extra options of steps/train_mono.sh, steps/train_deltas.sh
-case $corpus in
-  demo|speechocean762)
-    p=demo; [ $corpus = speechocean762 ] && p=so762
-    conf=conf; fs=8000
-    tree_opts="500 5000"                 # tri1 leaves, Gaussians
-    ubm_size=256; ivector_dim=100        # paper: 2048, 500
-    ubm_opts="--num-iters-init 10 --num-frames 100000 --num-iters 2 --num-threads 1"
-    fubm_opts="--num-iters 2 --subsample 1"
-    ie_opts="--ivector-dim $ivector_dim --num-iters 3 --num-threads 1"
-    # DNNs 256 wide, 3 epochs (conf/*.yaml: 1024, 4)
-    bnf_opts="model.hidden_dim=256 train.num_epochs=3"
-    # x-vector: Kaldi's network at a quarter of the width (128/384, 128-dim x-vectors), chunks of 100-150
-    # frames (the utterances are 2-6 s), Kaldi's schedule otherwise (3 epochs, lr 0.001 -> 0.0001, minibatch
-    # 64, momentum 0.5) with 20 repeats per speaker per archive (Kaldi: 35).
-    xvector_opts="model.frame_dims=[128,128,128,128,384] model.segment_dims=[128,128]"
-    xvector_opts="$xvector_opts train.diagnostic_interval=100 train.checkpoint_interval=200 train.log_interval=50"
-    xvector_min_len=150
-    egs_opts=(--num-heldout-utts 30 --frames-per-iter 1000000 --frames-per-iter-diagnostic 20000
-              --min-frames-per-chunk 100 --max-frames-per-chunk 150 --num-diagnostic-archives 3 --num-repeats 20)
-    ;;
-  sre10|voxceleb)
-    p=$corpus; conf=conf/$corpus; fs=8000; tree_opts="4200 40000"
-    [ $corpus = voxceleb ] && { p=vox; fs=16000; }
-    corpora=$conf/corpora.conf
-    [ -f $corpora ] || { echo "run.sh: $corpora is missing (the corpus paths to edit)" >&2; exit 1; }
-    [ -n "$musan_root" ] || musan_root=$(corpora_conf_get $corpora musan)
-    [ -n "$rirs_root" ] || rirs_root=$(corpora_conf_get $corpora rirs_noises)
-    ubm_size=2048; ivector_dim=600       # Kaldi's sre16/voxceleb recipes (the paper: 2048, 500)
-    ubm_opts="--num-threads 4"; fubm_opts=""; ie_opts="--ivector-dim $ivector_dim --num-threads 4"
-    bnf_opts=""; xvector_opts=""; xvector_min_len=500
-    egs_opts=(--num-heldout-utts 100 --frames-per-iter 1000000000 --frames-per-iter-diagnostic 100000
-              --min-frames-per-chunk 200 --max-frames-per-chunk 400 --num-diagnostic-archives 3 --num-repeats 50)
-    ;;
-  *) echo "run.sh: unknown --corpus '$corpus' (available: demo, speechocean762, sre10, voxceleb)" >&2; exit 1 ;;
-esac
-if [ "$small" = true ]; then
-  [ $corpus = demo ] || { echo "run.sh: --small true is for --corpus demo only" >&2; exit 1; }
-  tree_opts="100 800"; ubm_size=16; ivector_dim=20
-  mono_opts=(--num-iters 10 --max-iter-inc 8 --totgauss 400 --realign-iters "1 2 3 4 6 8")
-  tri_opts=(--num-iters 10 --max-iter-inc 8 --realign-iters "5")
-  ubm_opts="--num-iters-init 2 --num-frames 20000 --num-iters 1 --num-threads 1"
-  fubm_opts="--num-iters 1 --subsample 1"
-  ie_opts="--ivector-dim $ivector_dim --num-iters 1 --num-threads 1"
-  bnf_opts="model.hidden_dim=64 train.num_epochs=2"
-  xvector_opts="model.frame_dims=[32,32,32,32,96] model.segment_dims=[32,32] train.num_epochs=2"
-  xvector_opts="$xvector_opts train.minibatch_size=16"
-  # checkpoints every 5 steps (of 20-60): a run killed in the middle of training has one to resume from
-  xvector_opts="$xvector_opts train.diagnostic_interval=20 train.checkpoint_interval=5 train.log_interval=10"
-  xvector_min_len=100
-  egs_opts=(--num-heldout-utts 6 --frames-per-iter 100000 --frames-per-iter-diagnostic 5000
-            --min-frames-per-chunk 50 --max-frames-per-chunk 100 --num-diagnostic-archives 1 --num-repeats 8)
+ubm_opts=; fubm_opts=; ie_opts=   # extra options of sid/train_diag_ubm.sh, train_full_ubm.sh, train_ivector_extractor.sh
+bnf_opts=; xvector_opts=    # overrides "section.key=value ..." of the bottleneck DNNs' and x-vector network's configs
+egs_opts=()                 # options of sid/nnet/get_egs.sh
+report_opts=()              # extra options of pyscripts/score_report.py
+noise_sets=(demo_noise demo_music demo_speech)   # noise, music, babble data dirs without MUSAN (made in stage 0)
+corpus_noise_sources() {
+  echo "run.sh: no MUSAN (${corpora:+musan= in $corpora or }--musan-root)" >&2; exit 1
+}
+if [[ $corpus == */* || ! -f conf/$corpus/corpus.sh ]]; then
+  echo "run.sh: unknown --corpus '$corpus': no conf/$corpus/corpus.sh (corpora: $(corpora))" >&2; exit 1
 fi
+. conf/$corpus/corpus.sh
+if [ "$small" = true ]; then
+  declare -F corpus_small_sizes >/dev/null || {
+    echo "run.sh: --small true: conf/$corpus/corpus.sh has no small sizes (corpus_small_sizes)" >&2; exit 1; }
+  corpus_small_sizes
+fi
+for v in p fs conf tree_opts ubm_size ivector_dim bnf_size xvector_size xvector_min_len; do
+  [ -n "${!v:-}" ] || { echo "run.sh: conf/$corpus/corpus.sh does not set $v" >&2; exit 1; }
+done
+declare -F corpus_prep >/dev/null || { echo "run.sh: conf/$corpus/corpus.sh has no corpus_prep (stage 0)" >&2; exit 1; }
+for f in $conf/mfcc.conf $conf/mfcc_hires.conf $conf/vad.conf; do
+  [ -f $f ] || { echo "run.sh: no $f (conf=$conf in conf/$corpus/corpus.sh)" >&2; exit 1; }
+done
+bnf1_config=$(net_config bnf1 $bnf_size); sbnf_config=$(net_config sbnf $bnf_size)
+mt_sbnf_config=$(net_config mt_sbnf $bnf_size); xvector_config=$(net_config xvector $xvector_size)
+for f in $bnf1_config $sbnf_config $mt_sbnf_config $xvector_config; do
+  [ -f $f ] || { echo "run.sh: no $f (the size preset of conf/$corpus/corpus.sh)" >&2; exit 1; }
+done
 asr=${p}_asr; train=${p}_train; enroll=${p}_enroll; test=${p}_test
 mkdir -p exp
 if [ -f exp/corpus ] && [ "$(cat exp/corpus)" != $corpus ]; then
@@ -107,25 +107,12 @@ echo $corpus > exp/corpus
 
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   log "Stage 0: data preparation ($corpus)"
-  case $corpus in
-    demo)
-      demo_conf=conf/demo.conf; [ "$small" = true ] && demo_conf=conf/demo_small.conf
-      python local/make_demo_corpus.py --config $demo_conf --seed $seed data data/local/demo_wav ;;
-    speechocean762)
-      [ -e $so762_root ] || local/download_speechocean762.sh $(dirname $so762_root)
-      python local/make_speechocean762.py --sample-rate $fs $so762_root data ;;
-    sre10)
-      python local/make_sre10.py $corpora data
-      python local/make_fisher_swbd.py --prefix sre10 $corpora data ;;
-    voxceleb)
-      python local/make_voxceleb.py $corpora data ;;
-  esac
-  # augmentation sources: MUSAN when given, else the demo generator's synthetic ones (data/demo_{noise,music,speech})
+  corpus_prep
+  # augmentation sources: MUSAN when given, else the corpus's (the demo generator's synthetic noise/music/babble)
   if [ -n "$musan_root" ]; then
     python local/make_musan.py --sampling-rate $fs $musan_root data
-  elif [ $corpus != demo ]; then
-    [ $corpus = speechocean762 ] || { echo "run.sh: no MUSAN (musan= in $corpora or --musan-root)" >&2; exit 1; }
-    python local/make_demo_corpus.py --config conf/demo.conf --sources-only --seed $seed data data/local/demo_wav
+  else
+    corpus_noise_sources
   fi
   if [ -n "$rirs_root" ]; then python local/make_rirs.py $rirs_root data/local/rirs; fi
   utils/validate_data_dir.sh --no-feats data/$asr   # transcripts required for the GMM-HMM and DNN-1
@@ -133,8 +120,7 @@ if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
     utils/validate_data_dir.sh --no-feats --no-text data/$s
   done
 fi
-if [ -n "$musan_root" ]; then noise_sets=(musan_noise musan_music musan_speech)
-else noise_sets=(demo_noise demo_music demo_speech); fi
+if [ -n "$musan_root" ]; then noise_sets=(musan_noise musan_music musan_speech); fi
 
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
   log "Stage 1: MFCC + VAD for every set, hires MFCC (ASR features) for every set"
@@ -218,7 +204,7 @@ if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
     data/${train}_aug_hires exp/make_mfcc/${train}_aug_hires mfcc
   cp data/${train}_aug/vad.scp data/${train}_aug_hires/vad.scp
   utils/fix_data_dir.sh data/${train}_aug_hires
-  steps/nnet/train_bnf.sh --cmd "$cuda_cmd" --targets pdfs --bnf-config conf/bnf1.yaml \
+  steps/nnet/train_bnf.sh --cmd "$cuda_cmd" --targets pdfs --bnf-config $bnf1_config \
     --bnf-opts "$bnf_opts" data/${asr}_hires exp/tri1_ali exp/bnf1
   # BNFs of DNN-2's training data only (data/P_asr2, the paper's SWB1 part, when the corpus has it) and of each
   # speaker set once: DNN-1 normalises per utterance, so the combined set is the clean and augmented BNFs combined
@@ -238,9 +224,9 @@ if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   log "Stage 5: stacked DNN-2 and multi-task DNN-2 on DNN-1 BNFs; SBNF and MT-SBNF data dirs"
   dnn2_data=data/${asr}_bnf
   [ -d data/${p}_asr2 ] && dnn2_data=data/${p}_asr2_bnf   # the paper trains DNN-2 on SWB1 only (stage 4)
-  steps/nnet/train_bnf.sh --cmd "$cuda_cmd" --targets pdfs --bnf-config conf/sbnf.yaml \
+  steps/nnet/train_bnf.sh --cmd "$cuda_cmd" --targets pdfs --bnf-config $sbnf_config \
     --bnf-opts "$bnf_opts" $dnn2_data exp/tri1_ali exp/sbnf
-  steps/nnet/train_bnf.sh --cmd "$cuda_cmd" --targets pdfs --bnf-config conf/mt_sbnf.yaml \
+  steps/nnet/train_bnf.sh --cmd "$cuda_cmd" --targets pdfs --bnf-config $mt_sbnf_config \
     --bnf-opts "$bnf_opts" $dnn2_data exp/tri1_ali exp/mt_sbnf
   for s in $train $enroll $test ${train}_combined; do
     steps/nnet/make_bottleneck_features.sh --nj $nj --cmd "$train_cmd" exp/sbnf data/${s}_bnf data/${s}_sbnf
@@ -255,8 +241,8 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
   sid/train_diag_ubm.sh --cmd "$train_cmd" --nj $nj $ubm_opts data/$train $ubm_size exp/ivectors_ubm/diag_ubm
   sid/train_full_ubm.sh --cmd "$train_cmd" --nj $nj $fubm_opts data/$train exp/ivectors_ubm/diag_ubm \
     exp/ivectors_ubm/full_ubm
-  sid/train_ivector_extractor.sh --cmd "$train_cmd" --nj $nj $ie_opts exp/ivectors_ubm/full_ubm/final.ubm \
-    data/$train exp/ivectors_ubm/extractor
+  sid/train_ivector_extractor.sh --cmd "$train_cmd" --nj $nj --ivector-dim $ivector_dim $ie_opts \
+    exp/ivectors_ubm/full_ubm/final.ubm data/$train exp/ivectors_ubm/extractor
   for s in $sets; do
     sid/extract_ivectors.sh --cmd "$train_cmd" --nj $nj exp/ivectors_ubm/extractor data/$s exp/ivectors_ubm/ivectors_$s
   done
@@ -264,8 +250,8 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
   #    computed in the jobs from the hires MFCC of the voiced frames (as Kaldi's scripts; nothing stored)
   sid/init_full_ubm_from_dnn.sh --cmd "$train_cmd" --nj $nj data/$train data/${train}_hires exp/bnf1 \
     exp/ivectors_dnn/full_ubm
-  sid/train_ivector_extractor_dnn.sh --cmd "$train_cmd" --nj $nj $ie_opts exp/ivectors_dnn/full_ubm/final.ubm \
-    exp/bnf1 data/$train data/${train}_hires exp/ivectors_dnn/extractor
+  sid/train_ivector_extractor_dnn.sh --cmd "$train_cmd" --nj $nj --ivector-dim $ivector_dim $ie_opts \
+    exp/ivectors_dnn/full_ubm/final.ubm exp/bnf1 data/$train data/${train}_hires exp/ivectors_dnn/extractor
   for s in $sets; do
     sid/extract_ivectors_dnn.sh --cmd "$train_cmd" --nj $nj exp/ivectors_dnn/extractor exp/bnf1 data/$s \
       data/${s}_hires exp/ivectors_dnn/ivectors_$s
@@ -275,8 +261,8 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
     exp/ivectors_bnf/diag_ubm
   sid/train_full_ubm.sh --cmd "$train_cmd" --nj $nj $fubm_opts data/${train}_bnf exp/ivectors_bnf/diag_ubm \
     exp/ivectors_bnf/full_ubm
-  sid/train_ivector_extractor.sh --cmd "$train_cmd" --nj $nj $ie_opts exp/ivectors_bnf/full_ubm/final.ubm \
-    data/${train}_bnf exp/ivectors_bnf/extractor
+  sid/train_ivector_extractor.sh --cmd "$train_cmd" --nj $nj --ivector-dim $ivector_dim $ie_opts \
+    exp/ivectors_bnf/full_ubm/final.ubm data/${train}_bnf exp/ivectors_bnf/extractor
   for s in $sets; do
     sid/extract_ivectors.sh --cmd "$train_cmd" --nj $nj exp/ivectors_bnf/extractor data/${s}_bnf exp/ivectors_bnf/ivectors_$s
   done
@@ -298,7 +284,8 @@ if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
     sid/nnet/prepare_feats_for_egs.sh --nj $nj --cmd "$train_cmd" --min-len $xvector_min_len --min-num-utts 8 \
       data/$tdata data/${tdata}_no_sil exp/${tdata}_no_sil
     sid/nnet/get_egs.sh --nj $nj --cmd "$train_cmd" "${egs_opts[@]}" data/${tdata}_no_sil $nnet/egs
-    sid/nnet/train_xvector.sh --cmd "$cuda_cmd" --xvector-opts "$xvector_opts" $nnet/egs $nnet
+    sid/nnet/train_xvector.sh --cmd "$cuda_cmd" --xvector-config $xvector_config --xvector-opts "$xvector_opts" \
+      $nnet/egs $nnet
     for s in $train $enroll $test; do
       sid/nnet/extract_xvectors.sh --nj $nj --cmd "$train_cmd" $nnet data/$s$sfx $nnet/xvectors_$s
     done
@@ -323,16 +310,16 @@ if [ $stage -le 8 ] && [ $stop_stage -ge 8 ]; then
     reports+=("$name=exp/scores/$name/scores")
   done
   if [ ${#reports[@]} -gt 0 ]; then
-    paper_opt=""; [ $corpus = sre10 ] && paper_opt="--paper-numbers"   # the paper's EERs beside ours
     subset_opts=()   # every extra trial list (e.g. trials_adult, trials_child) is an extra EER column
     for f in data/$test/trials_*; do
       [ -f "$f" ] && subset_opts+=(--subset "${f##*/trials_}=$f")
     done
-    python pyscripts/score_report.py --paper-tables --corpus "$corpus" $paper_opt \
+    python pyscripts/score_report.py --paper-tables --corpus "$corpus" "${report_opts[@]}" \
       --trials data/$test/trials "${subset_opts[@]}" \
       --data-dir "train=data/$train" --data-dir "enroll=data/$enroll" --data-dir "test=data/$test" \
       --info "UBM Gaussians / i-vector dim=$ubm_size / $ivector_dim" --info "augmented / clean=$aug_ratio" \
-      --info "DNN options=${bnf_opts:-conf/*.yaml}" --info "x-vector options=${xvector_opts:-conf/xvector.yaml}" \
+      --info "DNN configs=$bnf1_config, $sbnf_config, $mt_sbnf_config${bnf_opts:+ + $bnf_opts}" \
+      --info "x-vector config=$xvector_config${xvector_opts:+ + $xvector_opts}" \
       --det-plot exp/results_det.png --bar-plot exp/results_eer.png --title "phonsid ($corpus)" \
       --out exp/results.md "${reports[@]}"
     cat exp/results.md
