@@ -68,7 +68,7 @@ net_config() {  # <network> <size>: the network's config, conf/<network>.yaml (f
 # function: the augmentation sources when there is no MUSAN) and corpus_small_sizes (a function: the sizes of
 # --small true, for a corpus that has them).
 mono_opts=(); tri_opts=()   # extra options of steps/train_mono.sh, steps/train_deltas.sh
-ubm_opts=; fubm_opts=; ie_opts=   # extra options of sid/train_diag_ubm.sh, train_full_ubm.sh, train_ivector_extractor.sh
+ubm_opts=; fubm_opts=; ie_opts=   # extra options of sid/train_{diag_ubm,full_ubm,ivector_extractor[_dnn]}.sh
 bnf_opts=; xvector_opts=    # overrides "section.key=value ..." of the bottleneck DNNs' and x-vector network's configs
 egs_opts=()                 # options of sid/nnet/get_egs.sh
 report_opts=()              # extra options of pyscripts/score_report.py

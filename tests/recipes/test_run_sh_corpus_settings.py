@@ -427,7 +427,8 @@ def test_an_incomplete_corpus_is_refused_naming_what_is_missing(change: tuple[st
 
 # -- size presets --------------------------------------------------------------------------------------------------
 
-PRESETS = sorted(p for p in (REPO / "conf").glob("*_*.yaml") if (REPO / "conf" / f"{p.stem.rsplit('_', 1)[0]}.yaml").is_file())
+PRESETS = sorted(p for p in (REPO / "conf").glob("*_*.yaml")   # conf/<network>_<size>.yaml beside conf/<network>.yaml
+                 if (REPO / "conf" / f"{p.stem.rsplit('_', 1)[0]}.yaml").is_file())
 
 
 def _flat(d: dict, prefix: str = "") -> dict[str, object]:
