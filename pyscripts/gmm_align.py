@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
 
         from phonsid.hmm.align import AlignOptions, align_utterances, compile_transcript
         from phonsid.hmm.graph import equal_alignment
-        from phonsid.hmm.lang import read_lang, read_transcripts
+        from phonsid.data import read_list_map
+        from phonsid.hmm.lang import read_lang
         from phonsid.hmm.model import read_gmm_model
         from phonsid.hmm.tree import read_tree
         from phonsid.io import TableWriter
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         lang = read_lang(a.lang)
         if a.sil_prob is not None:
             lang.sil_prob = a.sil_prob
-        texts = read_transcripts(a.text)
+        texts = read_list_map(a.text)
         pipe = pipeline_from_args(a)
         feats = dict(pipe.read(a.feats))
         oov: dict[str, int] = {}

@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         from phonsid.hmm.alignment import AlignmentError, align_words, format_alignment, split_to_phones
         from phonsid.io.kaldi_object import read_object_file
-        from phonsid.hmm.lang import read_lang, read_symbol_table, read_transcripts
+        from phonsid.data import read_list_map
+        from phonsid.hmm.lang import read_lang, read_symbol_table
         from phonsid.hmm.transition_model import read_transition_model_from
         from phonsid.io import SequentialReader
 
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         phones = read_symbol_table(a.phones)
         tm = read_object_file(a.model, read_transition_model_from)
         lang = read_lang(a.lang) if a.lang else None
-        texts = read_transcripts(a.text) if a.text else None
+        texts = read_list_map(a.text) if a.text else None
         shown = 0
         with SequentialReader(a.ali, "int_vector") as r:
             for utt, tids in r:

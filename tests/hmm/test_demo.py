@@ -96,14 +96,15 @@ def test_stage3_scripts_on_the_small_demo(tmp_path, script_env):
 def test_alignment_accuracy_on_a_demo_corpus(tmp_path, script_env):
     """40 utterances (2.7 minutes): monophones then triphones in memory, scored against the true alignment."""
     from phonsid.hmm.feats import FeaturePipeline
-    from phonsid.hmm.lang import prepare_lang, read_lang, read_symbol_table, read_transcripts
+    from phonsid.data import read_list_map
+    from phonsid.hmm.lang import prepare_lang, read_lang, read_symbol_table
     from phonsid.hmm.train import MonoOptions, TriphoneOptions, train_mono, train_triphone
     from phonsid.io import read_table
 
     data = _demo(tmp_path, script_env, ["--asr-speakers", "8", "--asr-utts-per-speaker", "5", *SIZES])
     raw = read_table(f"scp:{data}/feats.scp")
     feats = dict(FeaturePipeline(utt2spk=str(data / "utt2spk"), delta_order=2).process(raw))
-    texts = read_transcripts(data / "text")
+    texts = read_list_map(data / "text")
     prepare_lang(tmp_path / "local/dict_demo", "<unk>", tmp_path / "lang")
     lang = read_lang(tmp_path / "lang")
     truth_tab = read_symbol_table(tmp_path / "demo_asr/phones.txt")

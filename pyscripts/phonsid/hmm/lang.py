@@ -299,17 +299,3 @@ def read_lang(lang_dir: str | os.PathLike) -> Lang:
         raise LangError(f"{d / 'topo'}: phones {missing} have no topology")
     return Lang(str(d), phones, words, topo, silence, nonsilence, optional, _read_int_sets(d / "phones/sets.int"),
                 roots, _read_int_sets(d / "phones/extra_questions.int"), lexicon, oov, sil_prob)
-
-
-def read_transcripts(path: str | os.PathLike) -> dict[str, list[str]]:
-    """A Kaldi ``text`` file: ``utt word1 word2 ...`` (an utterance may have no words)."""
-    out: dict[str, list[str]] = {}
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            fields = line.split()
-            if not fields:
-                continue
-            if fields[0] in out:
-                raise LangError(f"{path}:{lineno}: duplicate utterance '{fields[0]}'")
-            out[fields[0]] = fields[1:]
-    return out
