@@ -56,21 +56,12 @@ feats=scp:$sdata/JOB/feats.scp
 dubm="$srcdir/final.dubm"
 [ -f "$dubm" ] || dubm="fgmm_global_to_gmm.py $srcdir/final.ubm - |"
 
+. sid/lib/dnn_posteriors.sh
 if [ "$stage" -le 0 ]; then
   echo "$0: extracting i-vectors"
-  if [ -n "$dnn" ]; then
-    for j in $(seq "$nj"); do
-      utils/filter_scp.pl "$sdata/$j/utt2spk" "$dnn_data/feats.scp" > "$dir/dnn_feats.$j.scp"
-    done
-    posteriors=(nnet_bnf_compute.py --output=log-posteriors --use-gpu=$use_gpu
-                --vad-rspecifier=scp:$sdata/JOB/vad.scp "$dnn" scp:$dir/dnn_feats.JOB.scp ark:- \|
-                logprob_to_post.py --min-post=$min_post --posterior-scale=$posterior_scale ark:- ark:-)
-  elif [ -n "$logprob_scp" ]; then
-    for j in $(seq "$nj"); do
-      utils/filter_scp.pl "$sdata/$j/utt2spk" "$logprob_scp" > "$dir/logprob.$j.scp"
-    done
-    posteriors=(logprob_to_post.py --min-post=$min_post --posterior-scale=$posterior_scale
-                --vad-rspecifier=scp:$sdata/JOB/vad.scp scp:$dir/logprob.JOB.scp ark:-)
+  if [ -n "$dnn$logprob_scp" ]; then
+    dnn_posteriors_cmd "$sdata" "$dir" "$nj" ark:- --min-post=$min_post --posterior-scale=$posterior_scale
+    posteriors=("${posteriors_cmd[@]}")
   else
     posteriors=(sid_ubm_post.py --n=$num_gselect --min-post=$min_post --posterior-scale=$posterior_scale
                 --num-threads=$num_threads $feat_opts "$dubm" "$srcdir/final.ubm" $feats ark:-)
@@ -80,7 +71,7 @@ if [ "$stage" -le 0 ]; then
     ivector_extract.py --verbose=2 --num-threads=$num_threads --batch-size=$batch_size $feat_opts "$srcdir/final.ie" $feats \
       ark,s,cs:- "ark,scp,t:$dir/ivector.JOB.ark,$dir/ivector.JOB.scp" \
     || { echo "$0: extraction failed, see $dir/log/extract_ivectors.*.log" >&2; exit 1; }
-  rm -f "$dir"/logprob.*.scp "$dir"/dnn_feats.*.scp
+  rm -f "$dir"/dnn_in.*.scp
 fi
 
 if [ "$stage" -le 1 ]; then

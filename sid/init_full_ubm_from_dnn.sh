@@ -66,25 +66,13 @@ fi
 
 if [ "$stage" -le 0 ]; then
   echo "$0: accumulating statistics from DNN posteriors and speaker-ID features ($num_components components)"
-  if [ -n "$dnn" ]; then   # log-posteriors of the voiced frames, straight from the DNN
-    for j in $(seq "$nj"); do
-      utils/filter_scp.pl "$sdata/$j/utt2spk" "$dnn_data/feats.scp" > "$dir/dnn_feats.$j.scp"
-    done
-    logprobs=(nnet_bnf_compute.py --output=log-posteriors --use-gpu=$use_gpu
-              --vad-rspecifier=scp:$sdata/JOB/vad.scp "$dnn" scp:$dir/dnn_feats.JOB.scp ark:- \|
-              logprob_to_post.py --min-post=$min_post ark:- ark:-)
-  else
-    for j in $(seq "$nj"); do
-      utils/filter_scp.pl "$sdata/$j/utt2spk" "$logprob_scp" > "$dir/logprob.$j.scp"
-    done
-    logprobs=(logprob_to_post.py --min-post=$min_post --vad-rspecifier=scp:$sdata/JOB/vad.scp
-              scp:$dir/logprob.JOB.scp ark:-)
-  fi
+  . sid/lib/dnn_posteriors.sh
+  dnn_posteriors_cmd "$sdata" "$dir" "$nj" ark:- --min-post=$min_post
   $cmd JOB=1:$nj "$dir/log/make_stats.JOB.log" \
-    "${logprobs[@]}" \| \
+    "${posteriors_cmd[@]}" \| \
     fgmm_global_acc_stats_post.py $feat_opts ark,s,cs:- $num_components $feats "$dir/stats.JOB.acc" \
     || { echo "$0: failed, see $dir/log/make_stats.*.log" >&2; exit 1; }
-  rm -f "$dir"/logprob.*.scp "$dir"/dnn_feats.*.scp
+  rm -f "$dir"/dnn_in.*.scp
 fi
 
 if [ "$stage" -le 1 ]; then

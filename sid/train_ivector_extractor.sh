@@ -80,6 +80,8 @@ cmn_opts=$(cat "$srcdir/cmn_opts" 2>/dev/null || true)
 feat_opts="--vad-rspecifier=scp:$sdata/JOB/vad.scp $delta_opts $cmn_opts --use-gpu=$use_gpu"
 feats=scp:$sdata/JOB/feats.scp
 
+. sid/lib/dnn_posteriors.sh
+
 run() {
   local log=$1; shift
   $cmd "$log" "$@" || { echo "$0: failed, see $log" >&2; tail -n 5 "$log" >&2 || true; exit 1; }
@@ -99,25 +101,12 @@ fi
 
 if [ "$stage" -le -1 ]; then
   echo "$nj_full" > "$dir/num_jobs"
-  if [ -n "$dnn" ]; then
-    echo "$0: posteriors of $dnn on $dnn_data (voiced frames)"
-    for j in $(seq "$nj_full"); do
-      utils/filter_scp.pl "$sdata/$j/utt2spk" "$dnn_data/feats.scp" > "$dir/dnn_feats.$j.scp"
-    done
-    run_jobs "$dir/log/post.JOB.log" \
-      nnet_bnf_compute.py --output=log-posteriors --use-gpu=$use_gpu --vad-rspecifier=scp:$sdata/JOB/vad.scp \
-        "$dnn" scp:$dir/dnn_feats.JOB.scp ark:- \| \
-      logprob_to_post.py --min-post=$min_post --posterior-scale=$posterior_scale ark:- "ark:|gzip -c >$dir/post.JOB.gz"
-    rm -f "$dir"/dnn_feats.*.scp
-  elif [ -n "$logprob_scp" ]; then
-    echo "$0: posteriors from the DNN log-posteriors in $logprob_scp"
-    for j in $(seq "$nj_full"); do
-      utils/filter_scp.pl "$sdata/$j/utt2spk" "$logprob_scp" > "$dir/logprob.$j.scp"
-    done
-    run_jobs "$dir/log/post.JOB.log" \
-      logprob_to_post.py --min-post=$min_post --posterior-scale=$posterior_scale \
-        --vad-rspecifier=scp:$sdata/JOB/vad.scp scp:$dir/logprob.JOB.scp "ark:|gzip -c >$dir/post.JOB.gz"
-    rm -f "$dir"/logprob.*.scp
+  if [ -n "$dnn$logprob_scp" ]; then
+    echo "$0: posteriors from ${dnn:+the DNN $dnn on $dnn_data}${logprob_scp:+the DNN log-posteriors in $logprob_scp}"
+    dnn_posteriors_cmd "$sdata" "$dir" "$nj_full" "ark:|gzip -c >$dir/post.JOB.gz" \
+      --min-post=$min_post --posterior-scale=$posterior_scale
+    run_jobs "$dir/log/post.JOB.log" "${posteriors_cmd[@]}"
+    rm -f "$dir"/dnn_in.*.scp
   else
     echo "$0: Gaussian selection and posteriors"
     run_jobs "$dir/log/post.JOB.log" \

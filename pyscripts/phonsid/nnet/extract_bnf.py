@@ -26,9 +26,9 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from phonsid.features.splice import splice_utterance
 from phonsid.nnet.bnf import BnfModelInfo, BottleneckDNN, load_bnf_model
 from phonsid.nnet.bnf_data import SpeakerStats, normalize_features
-from phonsid.nnet.frames import splice_utterance
 
 OUTPUTS = ("bottleneck", "log-posteriors", "posteriors")
 

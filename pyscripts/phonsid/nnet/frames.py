@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from phonsid.features.splice import splice_utterance  # noqa: F401  (re-exported for nnet/extract_bnf.py)
 
 FEATS, TARGETS, SPK, OFFSETS, UTTS = "feats.npy", "targets.npy", "spk.npy", "offsets.npy", "utts"
 
