@@ -74,7 +74,7 @@ class PaperWorkload:
     asr2_hours: float = 319.0          # Switchboard-1: DNN-2 (SBNF, MT-SBNF)
     mono_utts: int = 10_000            # run.sh: monophones on the 10k shortest ASR utterances ...
     mono_utt_s: float = 2.0            # ... of ~2 s each (assumed)
-    senones: int = 4_200               # run.sh tree_opts for sre10 (the paper: ~8,700)
+    senones: int = 4_200               # tree_opts of conf/sre10/corpus.sh (the paper: ~8,700)
     ubm_gauss: int = 2_048
     ivector_dim: int = 600
     mono_align_passes: int = 21        # steps/train_mono.sh: realign_iters (21 of 40 iterations)
@@ -83,7 +83,7 @@ class PaperWorkload:
     tri_align_passes: int = 5          # realign at 10/20/30 + steps/align.sh tri1_ali; + mono_ali below
     dnn_epochs: int = 4                # conf/bnf1.yaml, sbnf.yaml, mt_sbnf.yaml: train.num_epochs
     xvector_epochs: int = 3            # conf/xvector.yaml
-    xvector_repeats: int = 50          # run.sh egs_opts for sre10: --num-repeats 50 ...
+    xvector_repeats: int = 50          # egs_opts of conf/sre10/corpus.sh: --num-repeats 50 ...
     xvector_frames_per_iter: float = 1e9  # ... --frames-per-iter 1000000000, chunks 200-400 frames
     xvector_chunk: float = 300.0       # mean chunk length
     ubm_passes: int = 8                # sid/train_diag_ubm.sh + train_full_ubm.sh: 4 + 4 E-M passes ...
@@ -854,8 +854,8 @@ def _prep_s0(ctx: Ctx, scale: int) -> None:
 
 
 @component(0, "prep", "audio_s", "local/make_sre10.py on a mock LDC tree (Switchboard-2 Phase I callstat.tbl + "
-           "2-channel SPHERE calls, SRE10 eval with 2 models), then utils/validate_data_dir.sh --no-feats --no-text on the "
-           "train/enroll/test dirs", prep=_prep_s0)
+           "2-channel SPHERE calls, SRE10 eval with 2 models), then utils/validate_data_dir.sh --no-feats --no-text "
+           "on the train/enroll/test dirs", prep=_prep_s0)
 def run_s0(ctx: Ctx, scale: int) -> dict:
     rd = ctx.run_dir(0, scale)
     env = ctx.env
@@ -1438,7 +1438,7 @@ def _egs_frames(egs: Path) -> float:
     return total
 
 
-@component(7, "get_egs", "egs_frames", "sid/nnet/get_egs.sh with run.sh's sre10 egs options (--num-repeats 50, "
+@component(7, "get_egs", "egs_frames", "sid/nnet/get_egs.sh with conf/sre10/corpus.sh's egs options (--num-repeats 50, "
            "--frames-per-iter 1e9, chunks 200-400; --num-heldout-utts = speakers of the slice)")
 def run_s7_egs(ctx: Ctx, scale: int) -> dict:
     rd = ctx.run_dir(7, scale)
