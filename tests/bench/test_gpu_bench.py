@@ -5,7 +5,6 @@ peak table and the budget. No timing thresholds."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -20,18 +19,6 @@ from torch.utils.flop_counter import FlopCounterMode
 REPO = Path(__file__).resolve().parents[2]
 GPU_PY = REPO / "bench" / "gpu.py"
 PEAK = 2.0  # TFLOP/s given to the quick run, so that its MFU column is computed
-
-
-@pytest.fixture(scope="module")
-def gpu():
-    spec = importlib.util.spec_from_file_location("bench_gpu", GPU_PY)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their annotations through sys.modules
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(spec.name, None)
 
 
 @pytest.fixture(scope="module")

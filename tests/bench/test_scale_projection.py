@@ -5,26 +5,9 @@ md rendering of synthetic measurements. No timing: the numbers are made up."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import pytest
-
-SCALE_PY = Path(__file__).resolve().parents[2] / "bench" / "scale.py"
-
-
-@pytest.fixture(scope="module")
-def scale():
-    spec = importlib.util.spec_from_file_location("bench_scale", SCALE_PY)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their annotations through sys.modules
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.modules.pop(spec.name, None)
 
 
 def test_fit_exponent_recovers_power_laws(scale) -> None:
