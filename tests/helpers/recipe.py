@@ -30,8 +30,10 @@ from typing import Callable, Iterable
 import numpy as np
 
 RUN_DIRS = ("data", "exp", "mfcc")
-# run outputs and environments that a copy of the checkout must not take (the venv is linked instead)
-NOT_COPIED = {"venv", "data", "exp", "mfcc", "downloads", ".git", ".agents", "__pycache__", ".pytest_cache"}
+# run outputs and environments at the top of a checkout that a copy must not take (the venv is linked instead),
+# and caches anywhere in it (pyscripts/phonsid/data is code: only the top-level data/ is a run output)
+NOT_COPIED = {"venv", "data", "exp", "mfcc", "downloads", ".git", ".agents"}
+CACHES = {"__pycache__", ".pytest_cache"}
 SKIPPED_DIRS = {"log", ".stamps", ".backup", "q", "checkpoints", "__pycache__"}
 SKIPPED_SUFFIXES = (".log", ".pending", ".csv", ".tmp")
 
@@ -48,7 +50,8 @@ def copy_checkout(repo: Path, dest: Path) -> None:
                                 capture_output=True, check=True).stdout.decode().split("\0")
         files = [repo / name for name in listed if name]
     else:
-        files = [p for p in repo.rglob("*") if not NOT_COPIED & set(p.relative_to(repo).parts)]
+        files = [p for p in repo.rglob("*")
+                 if p.relative_to(repo).parts[0] not in NOT_COPIED and not CACHES & set(p.relative_to(repo).parts)]
     for src in files:
         if src.is_file() and not src.is_symlink():
             target = dest / src.relative_to(repo)
