@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from helpers.scripts import load_script
 
 PYSCRIPTS = Path(__file__).resolve().parents[1] / "pyscripts"
 TOOLS = sorted(p.stem for p in PYSCRIPTS.glob("*.py"))
@@ -13,9 +13,7 @@ TOOLS = sorted(p.stem for p in PYSCRIPTS.glob("*.py"))
 
 @pytest.mark.parametrize("name", TOOLS)
 def test_help_prints_usage_and_exits_0(name, capsys):
-    spec = importlib.util.spec_from_file_location(f"cli_help_{name}", PYSCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(f"pyscripts/{name}.py")
     try:
         status = module.main(["--help"])
     except SystemExit as e:  # argparse exits after printing the help

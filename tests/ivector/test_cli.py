@@ -3,29 +3,25 @@ golden chain, per-speaker extraction, scaling options, failure paths."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers.scripts import load_script
 from helpers.sid_feats_ref import CapturedLog
 from phonsid.io import TableWriter, read_table
 from phonsid.gmm.posterior import Posterior
 from phonsid.ivector.estimation import BatchStats, batch_stats, extract_ivectors
 from phonsid.ivector.extractor import read_ivector_extractor
 
-PYSCRIPTS = Path(__file__).resolve().parents[2] / "pyscripts"
 TOOLS = ["ivector_extractor_init", "ivector_extractor_acc_stats", "ivector_extractor_sum_accs",
          "ivector_extractor_est", "ivector_extract"]
 
 
 def tool(name: str):
-    spec = importlib.util.spec_from_file_location(f"cli_{name}", PYSCRIPTS / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.main
+    return load_script(f"pyscripts/{name}.py").main
 
 
 @pytest.fixture(scope="module")

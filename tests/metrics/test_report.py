@@ -3,14 +3,13 @@ data sizes, the paper's numbers, the pictures, and score_report.py's errors."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from helpers.scripts import load_script
 from phonsid.cli import get_logger
 from phonsid.metrics import MetricsError, compute_eer, paper
 from phonsid.metrics.plots import plot_eer_bars
@@ -30,11 +29,7 @@ EIGHT = [s.name for s in paper.SYSTEMS]
 
 
 def _score_report_main():
-    spec = importlib.util.spec_from_file_location(
-        "score_report", os.path.join(os.path.dirname(__file__), "../../pyscripts/score_report.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.main
+    return load_script("pyscripts/score_report.py").main
 
 
 @pytest.fixture
