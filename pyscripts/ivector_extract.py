@@ -14,7 +14,7 @@ from phonsid.gmm.options import add_compute_options, env_threads, select_device
 from phonsid.gmm.posterior import Posterior
 from phonsid.gmm.sid_features import add_feature_options, feature_options, iter_features
 from phonsid.io import KaldiIOError, TableWriter
-from phonsid.ivector.estimation import BatchStats, batch_stats, extract_ivectors
+from phonsid.ivector.estimation import batch_stats, extract_ivectors, max_count_scale, pooled_stats, scale_stats
 from phonsid.ivector.extractor import read_ivector_extractor
 from phonsid.ivector.tools import Counts, batches, paired_utterances
 
@@ -28,10 +28,8 @@ e.g.:
 
 def _scaled(post: Posterior, acoustic_weight: float, max_count: float, key: str, log) -> Posterior:
     """Kaldi's --acoustic-weight and --max-count scaling of an utterance's posteriors."""
-    this_t = acoustic_weight * post.total()
-    scale = 1.0
-    if max_count > 0 and this_t > max_count:
-        scale = max_count / this_t
+    scale = max_count_scale(acoustic_weight * post.total(), max_count)
+    if scale != 1.0:
         log.info(f"Scaling stats for utterance {key} by scale {scale:.6g} due to --max-count={max_count:g}")
     total = acoustic_weight * scale
     return post if total == 1.0 else post.scaled(total)
@@ -113,16 +111,16 @@ def _per_speaker(a, ext, items, counts: Counts, wspecifier: str, device, log) ->
                 num_spk_err += 1
                 continue
             posts = [utts[u][1].scaled(a.acoustic_weight) if a.acoustic_weight != 1.0 else utts[u][1] for u in present]
-            st = batch_stats([utts[u][0] for u in present], posts, ext.num_gauss, device, keys=present)
-            stats = BatchStats(st.gamma.sum(0, keepdim=True), st.X.sum(0, keepdim=True))
+            stats = pooled_stats(batch_stats([utts[u][0] for u in present], posts, ext.num_gauss, device,
+                                             keys=present))
             n = float(stats.gamma.sum())
             if n == 0.0:
                 log.warning(f"No stats accumulated for speaker {spk}")
                 num_spk_err += 1
                 continue
-            if a.max_count > 0 and n > a.max_count:
-                scale = a.max_count / n
-                stats = BatchStats(stats.gamma * scale, stats.X * scale)
+            scale = max_count_scale(n, a.max_count)
+            if scale != 1.0:
+                stats = scale_stats(stats, torch.full((1,), scale, dtype=stats.gamma.dtype, device=stats.gamma.device))
                 log.info(f"Scaling stats for speaker {spk} by scale {scale:.6g} due to --max-count={a.max_count:g}")
                 n = a.max_count
             ivec, change = extract_ivectors(ext, stats, a.compute_objf_change)

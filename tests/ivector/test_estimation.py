@@ -10,7 +10,7 @@ import torch
 from phonsid.gmm.full_gmm import FullGmm
 from phonsid.gmm.posterior import Posterior
 from phonsid.ivector.estimation import (BatchStats, PosteriorMismatchError, auxf, batch_stats, extract_ivectors,
-                                        ivector_distribution)
+                                        ivector_distribution, max_count_scale, pooled_stats, scale_stats)
 from phonsid.ivector.extractor import (IvectorExtractor, init_ivector_extractor, read_ivector_extractor,
                                        write_ivector_extractor)
 from phonsid.ivector.stats import StatsAccumulator, read_ivector_stats, sum_ivector_stats, write_ivector_stats
@@ -189,3 +189,21 @@ def test_extractor_and_stats_with_non_finite_values_are_refused(tmp_path):
     with pytest.raises(NonFiniteError, match=r"1\.acc: .*<gamma>: NaN at element 1"):
         write_ivector_stats(str(tmp_path / "1.acc"), st)
     assert not list(tmp_path.iterdir())
+
+
+def test_speaker_pooling_and_max_count_scaling():
+    _, feats, posts = _synthetic(num_utts=3)
+    st = batch_stats(feats, posts, 4)
+    one = pooled_stats(st)
+    assert one.gamma.shape == (1, 4) and one.X.shape == (1, 4, 3)
+    torch.testing.assert_close(one.gamma[0], st.gamma.sum(0))
+    torch.testing.assert_close(one.X[0], st.X.sum(0))
+    n = float(one.gamma.sum())
+    assert max_count_scale(n, 0.0) == 1.0 and max_count_scale(n, 2 * n) == 1.0
+    scale = max_count_scale(n, 100.0)
+    assert scale == pytest.approx(100.0 / n)
+    scaled = scale_stats(one, torch.full((1,), scale, dtype=one.gamma.dtype))
+    assert float(scaled.gamma.sum()) == pytest.approx(100.0)
+    torch.testing.assert_close(scaled.X, one.X * scale)
+    with pytest.raises(ValueError, match="second-order"):
+        scale_stats(batch_stats(feats, posts, 4, second_order=True), torch.ones(3, dtype=st.gamma.dtype))

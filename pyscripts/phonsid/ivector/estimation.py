@@ -83,9 +83,23 @@ def batch_stats(feats: Sequence[np.ndarray], posts: Sequence[Posterior], num_gau
 
 
 def scale_stats(stats: BatchStats, scale: torch.Tensor) -> BatchStats:
-    """Statistics times a per-utterance scale (B,) (Kaldi's acoustic weight / --max-count scaling)."""
-    return BatchStats(stats.gamma * scale[:, None], stats.X * scale[:, None, None],
+    """Statistics times a per-utterance scale (B,) (Kaldi's acoustic weight / --max-count scaling). Not for
+    statistics with second-order totals, which cannot be scaled per utterance."""
+    if stats.S is not None:
+        raise ValueError("scale_stats: second-order statistics are batch totals; scale the posteriors instead")
+    return BatchStats(stats.gamma * scale[:, None], stats.X * scale[:, None, None])
+
+
+def pooled_stats(stats: BatchStats) -> BatchStats:
+    """The batch's statistics summed into one (a speaker's, as ivector-extract --spk2utt pools its utterances)."""
+    return BatchStats(stats.gamma.sum(0, keepdim=True), stats.X.sum(0, keepdim=True),
                       stats.S)
+
+
+def max_count_scale(count: float, max_count: float) -> float:
+    """Kaldi's --max-count: the scale that brings a (weighted) frame count down to ``max_count``; 1 when the count
+    is within it or ``max_count`` is 0 (no limit)."""
+    return max_count / count if max_count > 0 and count > max_count else 1.0
 
 
 def linear_quadratic(d: DerivedVars, stats: BatchStats, with_prior: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
