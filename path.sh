@@ -18,3 +18,9 @@ export PYTHONUNBUFFERED=1
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 export MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
+# glibc malloc: large blocks from the heap and kept there for reuse. The networks and the statistics allocate and
+# free tensors of tens to hundreds of MB on every call; by default each is a fresh mmap whose pages all fault in
+# (x-vector training spent a third of its time there: bench/malloc.py). Memory freed is reused by the process,
+# not returned to the system before it exits; the results are the same bits.
+export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-4294967296}
+export MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-68719476736}

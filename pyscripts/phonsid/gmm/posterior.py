@@ -81,18 +81,27 @@ class Posterior:
 
 
 def logprob_to_post(logprobs: np.ndarray, min_post: float = 0.01, random_prune: bool = True,
-                    rng: np.random.Generator | None = None) -> Posterior:
+                    rng: np.random.Generator | None = None, chunk_frames: int = 512) -> Posterior:
     """Kaldi's logprob-to-post: exp of each log-probability; values below ``min_post`` are dropped, or with
-    ``random_prune`` kept as ``min_post`` with probability p / min_post (expectations preserved)."""
-    p = np.exp(np.asarray(logprobs, dtype=np.float32)).astype(np.float32)
-    keep = p >= min_post
-    weights = np.where(keep, p, np.float32(min_post))
+    ``random_prune`` kept as ``min_post`` with probability p / min_post (expectations preserved). Works through
+    ``chunk_frames`` rows at a time (thousands of senones per frame make whole-utterance temporaries of hundreds of
+    MB); the random draws are the same whatever the chunk, one per value in row-major order."""
+    logprobs = np.asarray(logprobs, dtype=np.float32)
+    t, n = logprobs.shape
     if random_prune and min_post > 0:
         rng = rng or np.random.default_rng(0)
-        low = ~keep
-        draw = rng.random(p.shape)
-        keep = keep | (low & (p / np.float32(min_post) >= draw))
-    t, n = p.shape
-    frames = np.broadcast_to(np.arange(t)[:, None], (t, n))[keep]
-    ids = np.broadcast_to(np.arange(n)[None, :], (t, n))[keep]
-    return Posterior(t, frames, ids, weights[keep])
+    floor = np.float32(min_post)
+    frames, ids, weights = [], [], []
+    for start in range(0, t, max(int(chunk_frames), 1)):
+        p = np.exp(logprobs[start:start + chunk_frames])
+        high = p >= min_post
+        keep = high
+        if random_prune and min_post > 0:
+            keep = high | (p / floor >= rng.random(p.shape))
+        f, i = np.nonzero(keep)
+        frames.append(f + start)
+        ids.append(i)
+        weights.append(np.where(high[f, i], p[f, i], floor))
+    if not frames:
+        return Posterior(t, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    return Posterior(t, np.concatenate(frames), np.concatenate(ids), np.concatenate(weights))
