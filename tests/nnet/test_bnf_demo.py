@@ -248,6 +248,7 @@ def test_voiced_frames_are_the_rows_of_the_whole_utterance(demo, tmp_path):
             np.testing.assert_array_equal(part[k], whole[k][mask])  # bit for bit
 
 
+@pytest.mark.slow   # 1-2 min; run.sh --small in CI runs the in-job form end to end
 def test_dnn_ivector_scripts_run_the_dnn_in_their_jobs_as_the_stored_log_posteriors_give(demo, env, tmp_path):
     """Kaldi's form of the DNN/i-vector scripts (the DNN in the jobs, voiced frames only, nothing stored) gives the
     bits of the form that reads steps/nnet/compute_posteriors.sh's log-posteriors of every frame."""
