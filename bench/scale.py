@@ -1913,6 +1913,12 @@ EXPLAIN = {
     "bnf_extract": "extraction batches up to --batch-frames frames: memory grows with the slice only until a batch "
                    "is full.",
     "sbnf_extract": "as bnf_extract.",
+    "dnn_post_pipe": "nnet_bnf_compute.py batches utterances up to --batch-frames (20,000) frames and keeps a "
+                     "batch's 4,200 log-posteriors per voiced frame (up to ~340 MB) until it is written: memory "
+                     "grows with the slice until a batch is full, then stays flat (each 5-minute side is 30,000 "
+                     "frames); with path.sh's malloc settings a process also keeps the largest block it freed.",
+    "ubm_post": "small (x^0.17) and not investigated: under path.sh's malloc settings a process keeps the memory it "
+                "freed, so RSS follows the largest temporaries of the posterior computation, not the slice.",
     "xvec_train": "one epoch of the slice's egs, which grow with its speakers; the trainer memory-maps the "
                   "archives, and RSS counts the file pages it has touched (page cache, reclaimable): it grows with "
                   "the egs up to their size, anonymous memory does not.",
